@@ -1,0 +1,12 @@
+#pragma once
+// Each domain registers its subcommands here; a subcommand only parses flags and calls the library.
+#include <CLI/CLI.hpp>
+
+namespace spikeline::cli {
+
+void add_net_commands(CLI::App& app);    // net run, net grad, net info
+void add_bench_commands(CLI::App& app);  // bench train
+void add_train_commands(CLI::App& app);  // demo (train on built-in data)
+void add_data_commands(CLI::App& app);   // data prepare, synth, encode, info, plot
+
+}  // namespace spikeline::cli

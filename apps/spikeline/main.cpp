@@ -1,0 +1,30 @@
+// spikeline: from wearable-sensor data to a validated neuromorphic-chip configuration.
+// Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "spikeline/core/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Spikeline: wearable-sensor data to spiking networks to neuromorphic hardware"};
+  app.set_version_flag("--version", "spikeline 0.1.0");
+  app.require_subcommand(1);
+  app.fallthrough();
+  spikeline::cli::add_train_commands(app);
+  spikeline::cli::add_data_commands(app);
+  spikeline::cli::add_net_commands(app);
+  spikeline::cli::add_bench_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const spikeline::InputError& e) {
+    std::fprintf(stderr, "spikeline: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "spikeline: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
