@@ -84,12 +84,22 @@ TEST(Synth, WritesTheWisdmFormatThatTheReaderJoins) {
   EXPECT_EQ(first.substr(0, 7), "1600,A,");
   EXPECT_EQ(first.substr(first.find('\n') - 1, 2), ";\n");
 
-  const WisdmData data = load_wisdm(dir, {});
+  LoadOptions exact;
+  exact.join = JoinMode::exact;
+  const WisdmData data = load_wisdm(dir, exact);
   EXPECT_EQ(data.report.subjects.size(), 4u);
   ASSERT_EQ(data.recordings.size(), 4u * 8);
   for (const auto& r : data.recordings) EXPECT_EQ(r.size(), 400u);  // 20 s at 20 Hz, gyro-limited
   EXPECT_GT(data.report.unmatched_accel, 0u);  // accel logs an extra sample now and then
   EXPECT_EQ(data.report.unmatched_gyro, 0u);
+  // The default join keeps those extra accel samples (1 at the start, up to 2 at the end).
+  const WisdmData nearest = load_wisdm(dir, {});
+  for (const auto& r : nearest.recordings) {
+    EXPECT_GE(r.size(), 400u);
+    EXPECT_LE(r.size(), 403u);
+  }
+  EXPECT_EQ(nearest.report.unmatched_accel, 0u);
+  EXPECT_EQ(nearest.report.inexact_pairs, data.report.unmatched_accel);
   fs::remove_all(dir);
 
   o.activities = "AZ";

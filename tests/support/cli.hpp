@@ -1,0 +1,53 @@
+#pragma once
+// Runs the real spikeline binary for end-to-end tests and captures its exit code and output.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "support/shared.hpp"
+
+namespace spikeline::test {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// `args` is appended to the binary path as given (quote paths yourself if they contain spaces).
+inline CliResult run_cli(const std::string& args, const std::filesystem::path& workdir) {
+  std::filesystem::create_directories(workdir);
+  const auto out = workdir / "stdout.txt", err = workdir / "stderr.txt";
+  const std::string cmd = "'" + cli_path().string() + "' " + args + " </dev/null >'" + out.string() +
+                          "' 2>'" + err.string() + "'";
+  const int status = std::system(cmd.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+inline void write_text(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+// A fresh scratch folder per test under the system temp directory.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("spikeline_e2e_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace spikeline::test
