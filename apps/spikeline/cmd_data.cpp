@@ -38,7 +38,7 @@ std::string class_label(const data::ClassInfo& c) {
 struct PrepareArgs {
   std::string wisdm, out, class_order = "letter", split = "subject", normalise = "none", format = "console";
   std::string join = "nearest";
-  double join_tolerance = 0.25;
+  double join_tolerance = 1.0;
   std::vector<std::string> classes;
   std::vector<int> subjects, val_subjects, test_subjects;
   std::vector<double> fractions{0.6, 0.2, 0.2};

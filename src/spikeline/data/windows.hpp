@@ -155,7 +155,7 @@ struct PrepareOptions {
   bool zscore = false;
   std::vector<int> subjects;  // empty: all with both sensors
   JoinMode join = JoinMode::nearest;
-  double join_tolerance_s = 0.25;
+  double join_tolerance_s = 1.0;
   int threads = 2;
   bool progress = false;
 };

@@ -103,7 +103,7 @@ WisdmFiles find_wisdm_files(const std::filesystem::path& dir, std::string_view d
 
 struct LoadOptions {
   JoinMode join = JoinMode::nearest;
-  double join_tolerance_s = 0.25;  // nearest mode: largest accel-gyro time difference paired
+  double join_tolerance_s = 1.0;  // nearest mode: largest accel-gyro time difference paired
   std::vector<char> activities;    // empty: all
   std::vector<int> subjects;     // empty: all found
   std::string device = "watch";

@@ -13,8 +13,10 @@ namespace spikeline::io {
 
 std::string_view network_format_name(NetworkFormat fmt) {
   switch (fmt) {
-    case NetworkFormat::Spikeline: return "spikeline";
-    case NetworkFormat::Rockpool: return "rockpool";
+    case NetworkFormat::Spikeline:
+      return "spikeline";
+    case NetworkFormat::Rockpool:
+      return "rockpool";
   }
   SPIKELINE_ASSERT(false && "unknown NetworkFormat");
   return {};
@@ -23,14 +25,16 @@ std::string_view network_format_name(NetworkFormat fmt) {
 NetworkFormat network_format_from_name(std::string_view name) {
   if (name == "spikeline") return NetworkFormat::Spikeline;
   if (name == "rockpool") return NetworkFormat::Rockpool;
-  throw InputError("", fmt::format("unknown network format '{}' (valid: spikeline, rockpool)", name));
+  throw InputError("",
+                   fmt::format("unknown network format '{}' (valid: spikeline, rockpool)", name));
 }
 
 snn::Network load_network(const std::filesystem::path& path, std::uint64_t init_seed) {
   const std::string source = path.string();
   const nlohmann::json doc = snn::parse_json(read_file_text(path), source);
   if (!doc.is_object())
-    throw InputError(source, fmt::format("expected a JSON object (a network), got {}", doc.type_name()));
+    throw InputError(source,
+                     fmt::format("expected a JSON object (a network), got {}", doc.type_name()));
   snn::Network net;
   if (doc.contains("format")) {
     Rng rng(init_seed);

@@ -1,11 +1,11 @@
 // Rockpool's model JSON: nested layer objects whose parameter values are JSON-encoded strings.
 #include "spikeline/io/rockpool_json.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "spikeline/core/error.hpp"
 #include "spikeline/core/fs.hpp"
@@ -42,7 +42,8 @@ struct LayerEntry {
 std::optional<LayerEntry> split_layer_key(const std::string& key) {
   std::size_t digits = 0;
   while (digits < key.size() && key[digits] >= '0' && key[digits] <= '9') ++digits;
-  if (digits == 0 || digits > 9 || digits + 1 >= key.size() || key[digits] != '_') return std::nullopt;
+  if (digits == 0 || digits > 9 || digits + 1 >= key.size() || key[digits] != '_')
+    return std::nullopt;
   if (digits > 1 && key[0] == '0') return std::nullopt;  // Rockpool never writes leading zeros
   return LayerEntry{std::stoi(key.substr(0, digits)), key.substr(digits + 1), key, nullptr};
 }
@@ -90,9 +91,10 @@ std::vector<float> decode_per_neuron(const json& raw, const JsonLocation& at, bo
     for (std::size_t i = 0; i < value.size(); ++i) {
       const json& row = value[i];
       if (!row.is_array() || row.size() != 1)
-        at.index(i).fail(fmt::format(
-            "expected one value per neuron (shape (N, 1)); {} synapses per neuron are not supported",
-            row.is_array() ? row.size() : 0));
+        at.index(i).fail(
+            fmt::format("expected one value per neuron (shape (N, 1)); {} synapses per neuron are "
+                        "not supported",
+                        row.is_array() ? row.size() : 0));
       out.push_back(snn::json_to_float(row[0], at.index(i).index(0)));
     }
     return out;
@@ -105,15 +107,17 @@ class RockpoolReader {
   // The layers of one Sequential (the file's top level or a residual body), in index order.
   std::vector<Layer> sequence(const json& obj, const JsonLocation& at, std::optional<int>& width,
                               int depth) {
-    if (!obj.is_object()) at.fail(fmt::format("expected an object of layers, got {}", obj.type_name()));
+    if (!obj.is_object())
+      at.fail(fmt::format("expected an object of layers, got {}", obj.type_name()));
     if (obj.empty()) at.fail("has no layers");
     std::vector<LayerEntry> entries;
     for (const auto& [key, value] : obj.items()) {
       auto entry = split_layer_key(key);
       if (!entry)
-        at.fail(fmt::format("'{}' is not a layer name of the form '{{index}}_{{Class}}' "
-                            "(e.g. '0_LinearTorch')",
-                            key));
+        at.fail(
+            fmt::format("'{}' is not a layer name of the form '{{index}}_{{Class}}' "
+                        "(e.g. '0_LinearTorch')",
+                        key));
       entry->value = &value;
       entries.push_back(std::move(*entry));
     }
@@ -122,9 +126,10 @@ class RockpoolReader {
               [](const LayerEntry& a, const LayerEntry& b) { return a.index < b.index; });
     for (std::size_t i = 0; i < entries.size(); ++i)
       if (entries[i].index != static_cast<int>(i))
-        at.fail(fmt::format("layer indices must run 0..{} without gaps or repeats; found '{}' "
-                            "where index {} belongs",
-                            entries.size() - 1, entries[i].key, i));
+        at.fail(
+            fmt::format("layer indices must run 0..{} without gaps or repeats; found '{}' "
+                        "where index {} belongs",
+                        entries.size() - 1, entries[i].key, i));
 
     std::vector<Layer> layers;
     for (const LayerEntry& entry : entries) {
@@ -167,7 +172,8 @@ class RockpoolReader {
     check_parameters(obj, {"weight", "bias"}, at);
     const json* weight = find(obj, "weight");
     if (!weight) at.fail("missing parameter 'weight'");
-    FloatMatrix m = snn::json_to_float_matrix(decode_value(*weight, at.field("weight")), at.field("weight"));
+    FloatMatrix m =
+        snn::json_to_float_matrix(decode_value(*weight, at.field("weight")), at.field("weight"));
     Linear lin{m.rows, m.cols, std::move(m.values), {}};
     if (const json* bias = find(obj, "bias")) {
       const json decoded = decode_value(*bias, at.field("bias"));
@@ -179,24 +185,27 @@ class RockpoolReader {
   }
 
   LIF lif(const json& obj, const JsonLocation& at, std::optional<int>& width) {
-    check_parameters(obj, {"tau_mem", "tau_syn", "threshold", "bias", "max_spikes_per_dt",
-                           "noise_std", "learning_window", "dt", "spike_generation_fn", "leak_mode",
-                           "w_rec"},
+    check_parameters(obj,
+                     {"tau_mem", "tau_syn", "threshold", "bias", "max_spikes_per_dt", "noise_std",
+                      "learning_window", "dt", "spike_generation_fn", "leak_mode", "w_rec"},
                      at);
     if (const json* mode = find(obj, "leak_mode")) {
       const auto name = decode_name(*mode, at.field("leak_mode"));
       if (name && *name != "taus")
-        at.field("leak_mode").fail(fmt::format(
-            "'{}' is not supported: only \"taus\" (decays/bitshifts models must be converted to "
-            "time constants first)",
-            *name));
+        at.field("leak_mode")
+            .fail(fmt::format("'{}' is not supported: only \"taus\" (decays/bitshifts models must "
+                              "be converted to "
+                              "time constants first)",
+                              *name));
     }
     LIF lif;  // absent parameters keep Rockpool's defaults
     auto per_neuron = [&](const char* key, std::vector<float>& target, bool per_synapse = false) {
-      if (const json* v = find(obj, key)) target = decode_per_neuron(*v, at.field(key), per_synapse);
+      if (const json* v = find(obj, key))
+        target = decode_per_neuron(*v, at.field(key), per_synapse);
     };
     auto scalar = [&](const char* key, float& target) {
-      if (const json* v = find(obj, key)) target = snn::json_to_float(decode_value(*v, at.field(key)), at.field(key));
+      if (const json* v = find(obj, key))
+        target = snn::json_to_float(decode_value(*v, at.field(key)), at.field(key));
     };
     per_neuron("tau_mem", lif.tau_mem);
     per_neuron("tau_syn", lif.tau_syn, /*per_synapse=*/true);
@@ -218,23 +227,26 @@ class RockpoolReader {
       }
     }
     if (const json* w_rec = find(obj, "w_rec")) {
-      FloatMatrix m = snn::json_to_float_matrix(decode_value(*w_rec, at.field("w_rec")), at.field("w_rec"));
-      if (m.rows != m.cols) at.field("w_rec").fail(fmt::format("must be square, got {}x{}", m.rows, m.cols));
+      FloatMatrix m =
+          snn::json_to_float_matrix(decode_value(*w_rec, at.field("w_rec")), at.field("w_rec"));
+      if (m.rows != m.cols)
+        at.field("w_rec").fail(fmt::format("must be square, got {}x{}", m.rows, m.cols));
       lif.has_rec = true;
       lif.n = m.rows;
       lif.w_rec = std::move(m.values);
     }
     // Size: from w_rec (above), else a per-neuron vector, else the preceding layer's width.
     if (lif.n == 0) {
-      const std::size_t longest = std::max({lif.tau_mem.size(), lif.tau_syn.size(),
-                                            lif.threshold.size(), lif.bias.size()});
+      const std::size_t longest =
+          std::max({lif.tau_mem.size(), lif.tau_syn.size(), lif.threshold.size(), lif.bias.size()});
       if (longest > 1) {
         lif.n = static_cast<int>(longest);
       } else if (width) {
         lif.n = *width;
       } else {
-        at.fail("cannot tell the number of neurons: no w_rec, no per-neuron parameter, and no "
-                "preceding LinearTorch");
+        at.fail(
+            "cannot tell the number of neurons: no w_rec, no per-neuron parameter, and no "
+            "preceding LinearTorch");
       }
     }
     width = lif.n;
@@ -263,7 +275,8 @@ std::string matrix_text(const std::vector<float>& values, int rows, int cols) {
   std::string out = "[";
   for (int r = 0; r < rows; ++r) {
     if (r) out += ", ";
-    out += list_text({values.begin() + std::size_t(r) * cols, values.begin() + std::size_t(r + 1) * cols});
+    out += list_text(
+        {values.begin() + std::size_t(r) * cols, values.begin() + std::size_t(r + 1) * cols});
   }
   return out + "]";
 }
@@ -307,7 +320,8 @@ void append_layers(std::string& out, const std::vector<Layer>& layers) {
                        ? "null"
                        : quoted(quoted(std::string(snn::spike_fn_name(lif->spike_fn)))));
       append_entry(out, first, "leak_mode", quoted(quoted("taus")));
-      if (lif->has_rec) append_entry(out, first, "w_rec", quoted(matrix_text(lif->w_rec, lif->n, lif->n)));
+      if (lif->has_rec)
+        append_entry(out, first, "w_rec", quoted(matrix_text(lif->w_rec, lif->n, lif->n)));
       out += '}';
     } else {
       out += fmt::format("\"{}_{}\": ", i, kResidualClass);

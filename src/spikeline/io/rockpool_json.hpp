@@ -9,10 +9,9 @@
 // by index (not by key order in the file); every parameter value is itself a JSON-encoded string.
 // Only leak_mode "taus" and one synapse per neuron are supported.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "spikeline/snn/network.hpp"
 
@@ -25,8 +24,8 @@ snn::Network rockpool_from_json(const nlohmann::json& doc, const std::string& so
 snn::Network read_rockpool_json(const std::filesystem::path& path);
 
 // The file Rockpool's save() would write for `net`, in layer-index order. Layer names are written
-// as Rockpool's "{index}_{Class}" whatever they are in `net`. Every float is printed so that it reads
-// back as exactly the same float32. The network must be valid.
+// as Rockpool's "{index}_{Class}" whatever they are in `net`. Every float is printed so that it
+// reads back as exactly the same float32. The network must be valid.
 std::string to_rockpool_json(const snn::Network& net);
 void write_rockpool_json(const std::filesystem::path& path, const snn::Network& net);  // atomic
 

@@ -1,12 +1,12 @@
 // The spiking-network value type: shapes, validation, parameter views and the thesis architectures.
 #include "spikeline/snn/network.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <optional>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "spikeline/core/error.hpp"
 
@@ -14,9 +14,12 @@ namespace spikeline::snn {
 
 std::string_view spike_fn_name(SpikeFn f) {
   switch (f) {
-    case SpikeFn::StepPWL: return "StepPWL";
-    case SpikeFn::PeriodicExponential: return "PeriodicExponential";
-    case SpikeFn::Softplus: return "Softplus";
+    case SpikeFn::StepPWL:
+      return "StepPWL";
+    case SpikeFn::PeriodicExponential:
+      return "PeriodicExponential";
+    case SpikeFn::Softplus:
+      return "Softplus";
   }
   SPIKELINE_ASSERT(false && "unknown SpikeFn");
   return {};
@@ -100,8 +103,8 @@ void check_size(std::size_t actual, std::size_t expected, const std::string& pat
 void check_per_neuron(const std::vector<float>& values, int n, bool positive,
                       const std::string& path, const char* field) {
   if (values.size() != 1 && values.size() != static_cast<std::size_t>(n))
-    throw InputError(path, fmt::format("{} has {} values, expected 1 or n = {}", field,
-                                       values.size(), n));
+    throw InputError(
+        path, fmt::format("{} has {} values, expected 1 or n = {}", field, values.size(), n));
   check_finite(values, path, field);
   if (positive)
     for (std::size_t i = 0; i < values.size(); ++i)
@@ -113,8 +116,8 @@ void check_scalar(float value, bool allow_zero, const std::string& path, const c
   if (!std::isfinite(value))
     throw InputError(path, fmt::format("{} is not finite ({})", field, value));
   if (allow_zero ? value < 0.0f : !(value > 0.0f))
-    throw InputError(path, fmt::format("{} must be {} 0, got {}", field, allow_zero ? ">=" : ">",
-                                       value));
+    throw InputError(path,
+                     fmt::format("{} must be {} 0, got {}", field, allow_zero ? ">=" : ">", value));
 }
 
 void validate_linear(const Linear& lin, const std::string& path) {
@@ -162,7 +165,8 @@ void validate_layer(const Layer& layer, std::optional<int> size_in, const std::s
     validate_lif(*lif, path);
   } else {
     if (depth >= kMaxResidualDepth)
-      throw InputError(path, fmt::format("residual blocks nested deeper than {}", kMaxResidualDepth));
+      throw InputError(path,
+                       fmt::format("residual blocks nested deeper than {}", kMaxResidualDepth));
     const auto& body = std::get<Residual>(layer.op).body;
     if (body.empty()) throw InputError(path, "residual body has no layers");
     const int body_out = validate_sequence(body, size_in, path, depth + 1);
@@ -184,12 +188,11 @@ int validate_sequence(const std::vector<Layer>& layers, std::optional<int> size_
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const Layer& layer = layers[i];
     if (!is_valid_name(layer.name))
-      throw InputError(join_path(prefix, fmt::format("layer[{}]", i)),
-                       fmt::format("invalid layer name '{}' (use letters, digits, '_' and '-')",
-                                   layer.name));
+      throw InputError(
+          join_path(prefix, fmt::format("layer[{}]", i)),
+          fmt::format("invalid layer name '{}' (use letters, digits, '_' and '-')", layer.name));
     const std::string path = join_path(prefix, layer.name);
-    if (!names.insert(layer.name).second)
-      throw InputError(path, "duplicate layer name");
+    if (!names.insert(layer.name).second) throw InputError(path, "duplicate layer name");
     validate_layer(layer, size_in, path, depth);
     size_in = layer_size_out(layer);
   }
@@ -213,14 +216,14 @@ void collect_parameters(std::vector<Layer>& layers, const std::string& prefix,
   for (Layer& layer : layers) {
     const std::string path = join_path(prefix, layer.name);
     if (auto* lin = std::get_if<Linear>(&layer.op)) {
-      out.push_back({path + ".weight", Shape{std::size_t(lin->n_in), std::size_t(lin->n_out)},
-                     &lin->weight});
+      out.push_back(
+          {path + ".weight", Shape{std::size_t(lin->n_in), std::size_t(lin->n_out)}, &lin->weight});
       if (!lin->bias.empty())
         out.push_back({path + ".bias", Shape{std::size_t(lin->n_out)}, &lin->bias});
     } else if (auto* lif = std::get_if<LIF>(&layer.op)) {
       if (lif->has_rec)
-        out.push_back({path + ".w_rec", Shape{std::size_t(lif->n), std::size_t(lif->n)},
-                       &lif->w_rec});
+        out.push_back(
+            {path + ".w_rec", Shape{std::size_t(lif->n), std::size_t(lif->n)}, &lif->w_rec});
     } else {
       collect_parameters(std::get<Residual>(layer.op).body, path, out);
     }
@@ -339,7 +342,8 @@ constexpr int kMaxArchitectureWidth = 1 << 16;
 
 void check_width(int value, const char* field) {
   if (value <= 0 || value > kMaxArchitectureWidth)
-    throw InputError(field, fmt::format("must be in [1, {}], got {}", kMaxArchitectureWidth, value));
+    throw InputError(field,
+                     fmt::format("must be in [1, {}], got {}", kMaxArchitectureWidth, value));
 }
 
 }  // namespace
@@ -362,8 +366,8 @@ Network make_architecture(std::string_view name, int n_in, int n_hidden, int n_o
                           const NeuronParams& neuron, Rng& rng) {
   const auto names = architecture_names();
   if (std::find(names.begin(), names.end(), name) == names.end())
-    throw InputError("architecture", fmt::format("unknown architecture '{}' (valid: {})", std::string(name),
-                                                 join(names, ", ")));
+    throw InputError("architecture", fmt::format("unknown architecture '{}' (valid: {})",
+                                                 std::string(name), join(names, ", ")));
   check_width(n_in, "n_in");
   check_width(n_hidden, "n_hidden");
   check_width(n_out, "n_out");

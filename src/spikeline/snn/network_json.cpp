@@ -1,14 +1,14 @@
 // Spikeline's JSON network description: reading (with weight initialisation) and writing.
 #include "spikeline/snn/network_json.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "spikeline/core/error.hpp"
 
@@ -36,8 +36,8 @@ json parse_json(std::string_view text, const std::string& source) {
   try {
     return json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
-    throw InputError(source, fmt::format("invalid JSON at byte {}: {}", e.byte,
-                                         strip_exception_tag(e.what())));
+    throw InputError(
+        source, fmt::format("invalid JSON at byte {}: {}", e.byte, strip_exception_tag(e.what())));
   } catch (const json::exception& e) {  // e.g. out_of_range 406: a number too large for a double
     throw InputError(source, fmt::format("invalid JSON: {}", strip_exception_tag(e.what())));
   }
@@ -52,8 +52,8 @@ JsonLocation JsonLocation::index(std::size_t i) const {
 }
 
 void JsonLocation::fail(std::string_view message) const {
-  throw InputError(source, path.empty() ? std::string(message)
-                                        : fmt::format("{}: {}", path, message));
+  throw InputError(source,
+                   path.empty() ? std::string(message) : fmt::format("{}: {}", path, message));
 }
 
 namespace {
@@ -63,8 +63,7 @@ const char* json_type_name(const json& value) { return value.type_name(); }
 }  // namespace
 
 float json_to_float(const json& value, const JsonLocation& at) {
-  if (!value.is_number())
-    at.fail(fmt::format("expected a number, got {}", json_type_name(value)));
+  if (!value.is_number()) at.fail(fmt::format("expected a number, got {}", json_type_name(value)));
   const double d = value.get<double>();
   // Doubles below FLT_MAX + half an ulp round to FLT_MAX ("3.4028235e+38" is one); beyond, the
   // value would become infinite (and converting out of range is undefined behaviour in C++).
@@ -81,7 +80,8 @@ std::vector<float> json_to_float_list(const json& value, const JsonLocation& at)
   if (value.empty()) at.fail("expected a number or a list of numbers, got an empty list");
   std::vector<float> out;
   out.reserve(value.size());
-  for (std::size_t i = 0; i < value.size(); ++i) out.push_back(json_to_float(value[i], at.index(i)));
+  for (std::size_t i = 0; i < value.size(); ++i)
+    out.push_back(json_to_float(value[i], at.index(i)));
   return out;
 }
 
@@ -98,8 +98,8 @@ FloatMatrix json_to_float_matrix(const json& value, const JsonLocation& at) {
   for (std::size_t r = 0; r < value.size(); ++r) {
     const json& row = value[r];
     if (!row.is_array() || row.size() != std::size_t(m.cols))
-      at.index(r).fail(fmt::format("expected a row of {} numbers (every row as long as the first)",
-                                   m.cols));
+      at.index(r).fail(
+          fmt::format("expected a row of {} numbers (every row as long as the first)", m.cols));
     for (std::size_t c = 0; c < row.size(); ++c)
       m.values.push_back(json_to_float(row[c], at.index(r).index(c)));
   }
@@ -119,7 +119,8 @@ std::string shortest_scientific(float f) {
   auto res = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
   *res.ptr = '\0';
   if (static_cast<float>(std::strtod(buf, nullptr)) != f) {
-    res = std::to_chars(buf, buf + sizeof buf, static_cast<double>(f), std::chars_format::scientific);
+    res =
+        std::to_chars(buf, buf + sizeof buf, static_cast<double>(f), std::chars_format::scientific);
     *res.ptr = '\0';
   }
   return std::string(buf, res.ptr);
@@ -225,7 +226,8 @@ std::string json_to_string(const json& value, const JsonLocation& at) {
 }
 
 bool json_to_bool(const json& value, const JsonLocation& at) {
-  if (!value.is_boolean()) at.fail(fmt::format("expected true or false, got {}", json_type_name(value)));
+  if (!value.is_boolean())
+    at.fail(fmt::format("expected true or false, got {}", json_type_name(value)));
   return value.get<bool>();
 }
 
@@ -253,7 +255,8 @@ class DescriptionReader {
 
   std::vector<Layer> sequence(const json& list, const JsonLocation& at, std::optional<int>& width,
                               int depth) {
-    if (!list.is_array()) at.fail(fmt::format("expected a list of layers, got {}", json_type_name(list)));
+    if (!list.is_array())
+      at.fail(fmt::format("expected a list of layers, got {}", json_type_name(list)));
     if (list.empty()) at.fail("expected at least one layer");
     std::vector<Layer> layers;
     for (std::size_t i = 0; i < list.size(); ++i)
@@ -264,10 +267,12 @@ class DescriptionReader {
  private:
   Layer layer(const json& obj, std::size_t index, const JsonLocation& at, std::optional<int>& width,
               int depth) {
-    if (!obj.is_object()) at.fail(fmt::format("expected a layer object, got {}", json_type_name(obj)));
+    if (!obj.is_object())
+      at.fail(fmt::format("expected a layer object, got {}", json_type_name(obj)));
     const std::string type = json_to_string(require_key(obj, "type", at), at.field("type"));
     if (type != "linear" && type != "lif" && type != "residual")
-      at.field("type").fail(fmt::format("unknown layer type '{}' (valid: linear, lif, residual)", type));
+      at.field("type").fail(
+          fmt::format("unknown layer type '{}' (valid: linear, lif, residual)", type));
     Layer out;
     const json* name = find_key(obj, "name");
     out.name = name ? json_to_string(*name, at.field("name")) : default_layer_name(index, type);
@@ -298,7 +303,8 @@ class DescriptionReader {
       if (n_in && json_to_width(*n_in, at.field("n_in")) != lin.n_in)
         at.field("n_in").fail(fmt::format("is {} but weight has {} rows", n_in->dump(), lin.n_in));
       if (n_out && json_to_width(*n_out, at.field("n_out")) != lin.n_out)
-        at.field("n_out").fail(fmt::format("is {} but weight has {} columns", n_out->dump(), lin.n_out));
+        at.field("n_out").fail(
+            fmt::format("is {} but weight has {} columns", n_out->dump(), lin.n_out));
     } else {
       if (!n_out) at.fail("needs 'n_out' (or a 'weight' matrix)");
       lin.n_out = json_to_width(*n_out, at.field("n_out"));
@@ -321,10 +327,11 @@ class DescriptionReader {
   }
 
   LIF lif(const json& obj, const JsonLocation& at, std::optional<int>& width) {
-    check_keys(obj, {"type", "name", "n", "tau_mem", "tau_syn", "threshold", "bias", "dt",
-                     "learning_window", "max_spikes_per_dt", "noise_std", "spike_fn", "recurrent",
-                     "w_rec"},
-               at);
+    check_keys(
+        obj,
+        {"type", "name", "n", "tau_mem", "tau_syn", "threshold", "bias", "dt", "learning_window",
+         "max_spikes_per_dt", "noise_std", "spike_fn", "recurrent", "w_rec"},
+        at);
     LIF lif;
     auto per_neuron = [&](const char* key, std::vector<float>& target) {
       if (const json* v = find_key(obj, key)) target = json_to_float_list(*v, at.field(key));
@@ -340,7 +347,8 @@ class DescriptionReader {
     scalar("learning_window", lif.learning_window);
     scalar("max_spikes_per_dt", lif.max_spikes_per_dt);
     scalar("noise_std", lif.noise_std);
-    if (const json* v = find_key(obj, "spike_fn")) lif.spike_fn = json_to_spike_fn(*v, at.field("spike_fn"));
+    if (const json* v = find_key(obj, "spike_fn"))
+      lif.spike_fn = json_to_spike_fn(*v, at.field("spike_fn"));
 
     std::optional<FloatMatrix> w_rec;
     if (const json* v = find_key(obj, "w_rec")) {
@@ -357,8 +365,8 @@ class DescriptionReader {
       lif.n = json_to_width(*n, at.field("n"));
     } else if (w_rec) {
       lif.n = w_rec->rows;
-    } else if (const std::size_t longest = std::max({lif.tau_mem.size(), lif.tau_syn.size(),
-                                                     lif.threshold.size(), lif.bias.size()});
+    } else if (const std::size_t longest = std::max(
+                   {lif.tau_mem.size(), lif.tau_syn.size(), lif.threshold.size(), lif.bias.size()});
                longest > 1) {
       lif.n = static_cast<int>(longest);
     } else if (width) {
@@ -378,7 +386,8 @@ class DescriptionReader {
 
   void spend(std::size_t n_weights, const JsonLocation& at) {
     if (n_weights > budget_)
-      at.fail(fmt::format("too many weights to initialise (limit {} in all)", kMaxGeneratedParameters));
+      at.fail(
+          fmt::format("too many weights to initialise (limit {} in all)", kMaxGeneratedParameters));
     budget_ -= n_weights;
   }
 
@@ -388,8 +397,9 @@ class DescriptionReader {
 
 NeuronParams neuron_params_from_json(const json& obj, const JsonLocation& at) {
   if (!obj.is_object()) at.fail(fmt::format("expected an object, got {}", json_type_name(obj)));
-  check_keys(obj, {"tau_mem", "tau_syn", "threshold", "bias", "dt", "learning_window",
-                   "max_spikes_per_dt", "spike_fn"},
+  check_keys(obj,
+             {"tau_mem", "tau_syn", "threshold", "bias", "dt", "learning_window",
+              "max_spikes_per_dt", "spike_fn"},
              at);
   NeuronParams p;
   auto scalar = [&](const char* key, float& target) {
@@ -402,19 +412,23 @@ NeuronParams neuron_params_from_json(const json& obj, const JsonLocation& at) {
   scalar("dt", p.dt);
   scalar("learning_window", p.learning_window);
   scalar("max_spikes_per_dt", p.max_spikes_per_dt);
-  if (const json* v = find_key(obj, "spike_fn")) p.spike_fn = json_to_spike_fn(*v, at.field("spike_fn"));
+  if (const json* v = find_key(obj, "spike_fn"))
+    p.spike_fn = json_to_spike_fn(*v, at.field("spike_fn"));
   return p;
 }
 
 Network architecture_from_json(const json& doc, const JsonLocation& at, Rng& init_rng) {
-  check_keys(doc, {"format", "version", "architecture", "n_in", "n_hidden", "n_out", "neuron", "seed"},
+  check_keys(doc,
+             {"format", "version", "architecture", "n_in", "n_hidden", "n_out", "neuron", "seed"},
              at);
-  const std::string name = json_to_string(require_key(doc, "architecture", at), at.field("architecture"));
+  const std::string name =
+      json_to_string(require_key(doc, "architecture", at), at.field("architecture"));
   const int n_in = json_to_width(require_key(doc, "n_in", at), at.field("n_in"));
   const int n_hidden = json_to_width(require_key(doc, "n_hidden", at), at.field("n_hidden"));
   const int n_out = json_to_width(require_key(doc, "n_out", at), at.field("n_out"));
   const json* neuron = find_key(doc, "neuron");
-  const NeuronParams params = neuron ? neuron_params_from_json(*neuron, at.field("neuron")) : NeuronParams{};
+  const NeuronParams params =
+      neuron ? neuron_params_from_json(*neuron, at.field("neuron")) : NeuronParams{};
   std::optional<Rng> own_rng;
   if (const json* seed = find_key(doc, "seed")) {
     const bool non_negative =
@@ -433,10 +447,12 @@ Network architecture_from_json(const json& doc, const JsonLocation& at, Rng& ini
 
 Network network_from_json(const json& doc, const std::string& source, Rng& init_rng) {
   const JsonLocation top{source, ""};
-  if (!doc.is_object()) top.fail(fmt::format("expected a JSON object, got {}", json_type_name(doc)));
+  if (!doc.is_object())
+    top.fail(fmt::format("expected a JSON object, got {}", json_type_name(doc)));
   const std::string format = json_to_string(require_key(doc, "format", top), top.field("format"));
   if (format != kNetworkFormatName)
-    top.field("format").fail(fmt::format("expected \"{}\", got \"{}\"", kNetworkFormatName, format));
+    top.field("format").fail(
+        fmt::format("expected \"{}\", got \"{}\"", kNetworkFormatName, format));
   if (const json* version = find_key(doc, "version")) {
     if (json_integer(*version) != std::optional<std::int64_t>(kNetworkFormatVersion))
       top.field("version").fail(fmt::format("unsupported version {} (this build reads version {})",
@@ -445,7 +461,8 @@ Network network_from_json(const json& doc, const std::string& source, Rng& init_
   const bool has_layers = doc.contains("layers");
   const bool has_architecture = doc.contains("architecture");
   if (has_layers == has_architecture)
-    top.fail("needs exactly one of 'layers' (a layer list) or 'architecture' (a named architecture)");
+    top.fail(
+        "needs exactly one of 'layers' (a layer list) or 'architecture' (a named architecture)");
 
   Network net;
   if (has_architecture) {

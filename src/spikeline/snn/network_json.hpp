@@ -15,11 +15,10 @@
 // the generator in layer order, so a description without weights and the same seed gives the same
 // network as make_architecture. Unknown keys are errors naming the layer and the key.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "spikeline/core/rng.hpp"
 #include "spikeline/snn/network.hpp"
@@ -72,6 +71,6 @@ FloatMatrix json_to_float_matrix(const nlohmann::json& value, const JsonLocation
 // Float formatting for model files. Both give the shortest decimal that reads back -- through a
 // double, as JSON readers (nlohmann, Python's json) do -- as exactly `f`.
 std::string format_float_python(float f);  // Python's repr style: "0.081", "1.0", "1e-05"
-double float_as_short_double(float f);      // that decimal as a double (nlohmann prints it short)
+double float_as_short_double(float f);     // that decimal as a double (nlohmann prints it short)
 
 }  // namespace spikeline::snn

@@ -1,16 +1,14 @@
 // Rockpool's model JSON (read, write, round trip) and network files in either format.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "spikeline/core/error.hpp"
 #include "spikeline/core/fs.hpp"
@@ -30,8 +28,10 @@ using snn::Linear;
 using snn::Network;
 using snn::Residual;
 
-constexpr const char* kCheckpoint2cb = "fixtures/thesis/checkpoints/xylo_2cb_ff_deep_deep_res/model_params";
-constexpr const char* kCheckpoint7cb = "fixtures/thesis/checkpoints/xylo_7cb_ff_deep_deep_res/model_params";
+constexpr const char* kCheckpoint2cb =
+    "fixtures/thesis/checkpoints/xylo_2cb_ff_deep_deep_res/model_params";
+constexpr const char* kCheckpoint7cb =
+    "fixtures/thesis/checkpoints/xylo_7cb_ff_deep_deep_res/model_params";
 constexpr const char* kWorkloadRec = "bench/peers/workload/rec_simple.model_params.json";
 constexpr const char* kWorkloadRes = "bench/peers/workload/ff_deep_deep_res.model_params.json";
 
@@ -141,7 +141,8 @@ class TempDir {
   fs::path path_;
 };
 
-Network thesis_network(const std::string& name, std::uint64_t seed, int n_in, int n_hidden, int n_out) {
+Network thesis_network(const std::string& name, std::uint64_t seed, int n_in, int n_hidden,
+                       int n_out) {
   snn::NeuronParams p;
   p.tau_mem = 0.081f;
   p.tau_syn = 0.077f;
@@ -201,7 +202,7 @@ TEST(RockpoolJson, ReadsThe2ClassCheckpoint) {
   EXPECT_EQ(lin_at(net, {3, 0}).weight.back(), -0.3021928071975708f);
   EXPECT_EQ(lin_at(net, {4}).weight[1], 0.07098213583230972f);
   EXPECT_TRUE(first.bias.empty());
-  // Sums computed in Python over the same float32 values (docs in the test file's history).
+  // Sums of |w| computed independently in Python (json + struct) over the float32 values.
   EXPECT_EQ(abs_sum(first.weight), 679.7651972724622);
   EXPECT_EQ(abs_sum(lin_at(net, {2, 0}).weight), 3935.0362830086115);
   EXPECT_EQ(abs_sum(lin_at(net, {3, 0}).weight), 4301.041597553221);
@@ -280,13 +281,14 @@ TEST(RockpoolJson, WritesRockpoolsLayout) {
   Network net = thesis_network("rec_simple", 1, 2, 2, 2);
   std::get<Linear>(net.layers[0].op).weight = {0.5f, -0.25f, 1e-5f, 0.081f};
   const std::string text = to_rockpool_json(net);
-  EXPECT_EQ(text.rfind(R"({"0_LinearTorch": {"weight": "[[0.5, -0.25], [1e-05, 0.081]]"}, )"
-                       R"("1_LIFTorch": {"tau_mem": "0.081", "tau_syn": "0.077", "threshold": "1.0", )"
-                       R"("bias": "0.0", "max_spikes_per_dt": "65536.0", "noise_std": "0.0", )"
-                       R"("learning_window": "0.5", "dt": "0.05", "spike_generation_fn": null, )"
-                       R"("leak_mode": "\"taus\"", "w_rec": "[[)",
-                       0),
-            0u)
+  EXPECT_EQ(
+      text.rfind(R"({"0_LinearTorch": {"weight": "[[0.5, -0.25], [1e-05, 0.081]]"}, )"
+                 R"("1_LIFTorch": {"tau_mem": "0.081", "tau_syn": "0.077", "threshold": "1.0", )"
+                 R"("bias": "0.0", "max_spikes_per_dt": "65536.0", "noise_std": "0.0", )"
+                 R"("learning_window": "0.5", "dt": "0.05", "spike_generation_fn": null, )"
+                 R"("leak_mode": "\"taus\"", "w_rec": "[[)",
+                 0),
+      0u)
       << text.substr(0, 400);
   // Every value is a JSON-encoded string (or null), as Rockpool's save() writes.
   const json doc = json::parse(text);
@@ -356,30 +358,39 @@ void PrintTo(const BadModel& m, std::ostream* os) { *os << m.label; }
 class RockpoolJsonErrors : public testing::TestWithParam<BadModel> {};
 
 TEST_P(RockpoolJsonErrors, NameTheFileLayerAndProblem) {
-  expect_input_error([&] { parse_rockpool_json(GetParam().text, "model.json"); }, GetParam().message);
+  expect_input_error([&] { parse_rockpool_json(GetParam().text, "model.json"); },
+                     GetParam().message);
 }
 
 // A valid LIF layer's parameters, for building nested cases.
-#define LIF_PARAMS R"("tau_mem": "0.08", "tau_syn": "0.07", "threshold": "1.0", "bias": "0.0", "dt": "0.05")"
+#define LIF_PARAMS \
+  R"("tau_mem": "0.08", "tau_syn": "0.07", "threshold": "1.0", "bias": "0.0", "dt": "0.05")"
 
 INSTANTIATE_TEST_SUITE_P(
     Kinds, RockpoolJsonErrors,
     testing::Values(
-        BadModel{"truncated", R"({"0_LinearTorch": {"weight": "[[1.0]]"})",
+        BadModel{"truncated",
+                 R"({"0_LinearTorch": {"weight": "[[1.0]]"})",
                  {"model.json: invalid JSON at byte 40", "unexpected end of input"}},
         BadModel{"garbage", "not json", {"model.json: invalid JSON at byte 2", "invalid literal"}},
         BadModel{"empty_text", "", {"model.json: invalid JSON"}},
         // Found by fuzzing: nlohmann reports a number beyond double's range as out_of_range.
-        BadModel{"number_overflow", R"({"0_LinearTorch": 1e999})",
+        BadModel{"number_overflow",
+                 R"({"0_LinearTorch": 1e999})",
                  {"model.json: invalid JSON", "number overflow parsing '1e999'"}},
-        BadModel{"number_overflow_in_value", R"({"0_LinearTorch": {"weight": "[[1e999]]"}})",
+        BadModel{"number_overflow_in_value",
+                 R"({"0_LinearTorch": {"weight": "[[1e999]]"}})",
                  {"model.json: 0_LinearTorch.weight: value is not valid JSON", "number overflow"}},
-        BadModel{"top_level_array", "[1]", {"model.json", "expected an object of layers, got array"}},
+        BadModel{
+            "top_level_array", "[1]", {"model.json", "expected an object of layers, got array"}},
         BadModel{"no_layers", "{}", {"model.json", "has no layers"}},
-        BadModel{"bad_layer_key", R"({"encoder": {}})", {"model.json", "'encoder' is not a layer name"}},
-        BadModel{"unknown_class", R"({"0_ConvTorch": {}})",
+        BadModel{
+            "bad_layer_key", R"({"encoder": {}})", {"model.json", "'encoder' is not a layer name"}},
+        BadModel{"unknown_class",
+                 R"({"0_ConvTorch": {}})",
                  {"model.json: 0_ConvTorch: unknown layer class 'ConvTorch'"}},
-        BadModel{"layer_not_object", R"({"0_LinearTorch": "[[1.0]]"})",
+        BadModel{"layer_not_object",
+                 R"({"0_LinearTorch": "[[1.0]]"})",
                  {"model.json: 0_LinearTorch: expected an object, got string"}},
         BadModel{"unknown_parameter",
                  R"({"0_LinearTorch": {"weight": "[[1.0, 2.0]]"}, "1_LIFTorch": {)" LIF_PARAMS R"(},
@@ -392,60 +403,81 @@ INSTANTIATE_TEST_SUITE_P(
         BadModel{"repeated_index",
                  R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "0_LIFTorch": {}})",
                  {"model.json", "without gaps or repeats"}},
-        BadModel{"leading_zero", R"({"00_LinearTorch": {"weight": "[[1.0]]"}})",
+        BadModel{"leading_zero",
+                 R"({"00_LinearTorch": {"weight": "[[1.0]]"}})",
                  {"model.json", "'00_LinearTorch' is not a layer name"}},
-        BadModel{"missing_weight", R"({"0_LinearTorch": {}})",
+        BadModel{"missing_weight",
+                 R"({"0_LinearTorch": {}})",
                  {"model.json: 0_LinearTorch: missing parameter 'weight'"}},
-        BadModel{"weight_not_json", R"({"0_LinearTorch": {"weight": "[[1.0, "}})",
+        BadModel{"weight_not_json",
+                 R"({"0_LinearTorch": {"weight": "[[1.0, "}})",
                  {"model.json: 0_LinearTorch.weight: value is not valid JSON"}},
-        BadModel{"weight_nan", R"({"0_LinearTorch": {"weight": "[[NaN]]"}})",
+        BadModel{"weight_nan",
+                 R"({"0_LinearTorch": {"weight": "[[NaN]]"}})",
                  {"model.json: 0_LinearTorch.weight: value is not valid JSON"}},
-        BadModel{"weight_flat", R"({"0_LinearTorch": {"weight": "[1.0, 2.0]"}})",
-                 {"model.json: 0_LinearTorch.weight", "expected a non-empty list of non-empty lists"}},
-        BadModel{"weight_ragged", R"({"0_LinearTorch": {"weight": "[[1.0, 2.0], [3.0]]"}})",
+        BadModel{
+            "weight_flat",
+            R"({"0_LinearTorch": {"weight": "[1.0, 2.0]"}})",
+            {"model.json: 0_LinearTorch.weight", "expected a non-empty list of non-empty lists"}},
+        BadModel{"weight_ragged",
+                 R"({"0_LinearTorch": {"weight": "[[1.0, 2.0], [3.0]]"}})",
                  {"model.json: 0_LinearTorch.weight[1]", "every row as long as the first"}},
-        BadModel{"weight_string", R"({"0_LinearTorch": {"weight": "[[1.0, \"a\"]]"}})",
+        BadModel{"weight_string",
+                 R"({"0_LinearTorch": {"weight": "[[1.0, \"a\"]]"}})",
                  {"model.json: 0_LinearTorch.weight[0][1]", "expected a number, got string"}},
-        BadModel{"weight_overflow", R"({"0_LinearTorch": {"weight": "[[1e39]]"}})",
+        BadModel{"weight_overflow",
+                 R"({"0_LinearTorch": {"weight": "[[1e39]]"}})",
                  {"model.json: 0_LinearTorch.weight[0][0]", "outside the float32 range"}},
-        BadModel{"leak_mode_decays",
-                 R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"leak_mode": "\"decays\""}})",
-                 {"model.json: 1_LIFTorch.leak_mode", "'decays' is not supported", "taus"}},
-        BadModel{"leak_mode_bitshifts",
-                 R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"leak_mode": "bitshifts"}})",
-                 {"model.json: 1_LIFTorch.leak_mode", "'bitshifts' is not supported"}},
-        BadModel{"spike_fn_unknown",
-                 R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"spike_generation_fn": "\"Heaviside\""}})",
-                 {"model.json: 1_LIFTorch.spike_generation_fn", "unknown spike function 'Heaviside'"}},
-        BadModel{"lif_size_unknown", R"({"0_LIFTorch": {"tau_mem": "0.02"}})",
+        BadModel{
+            "leak_mode_decays",
+            R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"leak_mode": "\"decays\""}})",
+            {"model.json: 1_LIFTorch.leak_mode", "'decays' is not supported", "taus"}},
+        BadModel{
+            "leak_mode_bitshifts",
+            R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"leak_mode": "bitshifts"}})",
+            {"model.json: 1_LIFTorch.leak_mode", "'bitshifts' is not supported"}},
+        BadModel{
+            "spike_fn_unknown",
+            R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"spike_generation_fn": "\"Heaviside\""}})",
+            {"model.json: 1_LIFTorch.spike_generation_fn", "unknown spike function 'Heaviside'"}},
+        BadModel{"lif_size_unknown",
+                 R"({"0_LIFTorch": {"tau_mem": "0.02"}})",
                  {"model.json: 0_LIFTorch", "cannot tell the number of neurons"}},
-        BadModel{"two_synapses",
-                 R"({"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}, "1_LIFTorch": {"tau_syn": "[[0.1, 0.2], [0.1, 0.2]]"}})",
-                 {"model.json: 1_LIFTorch.tau_syn[0]", "2 synapses per neuron are not supported"}},
-        BadModel{"tau_mem_matrix",
-                 R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"tau_mem": "[[0.1]]"}})",
-                 {"model.json: 1_LIFTorch.tau_mem[0]", "expected a number, got array"}},
-        BadModel{"tau_negative",
-                 R"({"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}, "1_LIFTorch": {"tau_mem": "[0.1, -0.1]"}})",
-                 {"model.json: 1_LIFTorch: tau_mem[1] must be > 0"}},
-        BadModel{"per_neuron_size",
-                 R"({"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}, "1_LIFTorch": {"threshold": "[1.0, 1.0, 1.0]"}})",
-                 {"model.json: 1_LIFTorch: takes 3 inputs but the preceding layer outputs 2"}},
-        BadModel{"w_rec_not_square",
-                 R"({"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}, "1_LIFTorch": {"w_rec": "[[1.0, 1.0]]"}})",
-                 {"model.json: 1_LIFTorch.w_rec", "must be square, got 1x2"}},
-        BadModel{"shape_chain",
-                 R"({"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}, "1_LinearTorch": {"weight": "[[1.0]]"}})",
-                 {"model.json: 1_LinearTorch: takes 1 inputs but the preceding layer outputs 2"}},
+        BadModel{
+            "two_synapses",
+            R"({"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}, "1_LIFTorch": {"tau_syn": "[[0.1, 0.2], [0.1, 0.2]]"}})",
+            {"model.json: 1_LIFTorch.tau_syn[0]", "2 synapses per neuron are not supported"}},
+        BadModel{
+            "tau_mem_matrix",
+            R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"tau_mem": "[[0.1]]"}})",
+            {"model.json: 1_LIFTorch.tau_mem[0]", "expected a number, got array"}},
+        BadModel{
+            "tau_negative",
+            R"({"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}, "1_LIFTorch": {"tau_mem": "[0.1, -0.1]"}})",
+            {"model.json: 1_LIFTorch: tau_mem[1] must be > 0"}},
+        BadModel{
+            "per_neuron_size",
+            R"({"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}, "1_LIFTorch": {"threshold": "[1.0, 1.0, 1.0]"}})",
+            {"model.json: 1_LIFTorch: takes 3 inputs but the preceding layer outputs 2"}},
+        BadModel{
+            "w_rec_not_square",
+            R"({"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}, "1_LIFTorch": {"w_rec": "[[1.0, 1.0]]"}})",
+            {"model.json: 1_LIFTorch.w_rec", "must be square, got 1x2"}},
+        BadModel{
+            "shape_chain",
+            R"({"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}, "1_LinearTorch": {"weight": "[[1.0]]"}})",
+            {"model.json: 1_LinearTorch: takes 1 inputs but the preceding layer outputs 2"}},
         BadModel{"residual_size",
                  R"({"0_TorchResidual": {"0_LinearTorch": {"weight": "[[1.0, 1.0]]"}}})",
                  {"model.json: 0_TorchResidual", "size_in == size_out"}},
-        BadModel{"residual_empty", R"({"0_TorchResidual": {}})",
+        BadModel{"residual_empty",
+                 R"({"0_TorchResidual": {}})",
                  {"model.json: 0_TorchResidual: has no layers"}},
         BadModel{"scalar_not_number",
                  R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"dt": "[0.05]"}})",
                  {"model.json: 1_LIFTorch.dt", "expected a number, got array"}},
-        BadModel{"dt_zero", R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"dt": "0"}})",
+        BadModel{"dt_zero",
+                 R"({"0_LinearTorch": {"weight": "[[1.0]]"}, "1_LIFTorch": {"dt": "0"}})",
                  {"model.json: 1_LIFTorch: dt must be > 0"}}),
     [](const testing::TestParamInfo<BadModel>& info) { return info.param.label; });
 
@@ -491,7 +523,8 @@ TEST(NetworkFile, LoadsTheSharedCheckpoint) {
 TEST(NetworkFile, InitialisesAbsentWeightsFromTheSeed) {
   TempDir dir;
   const fs::path file = dir.path() / "arch.json";
-  write_file_atomic(file, std::string_view(R"({"format": "spikeline-network", "version": 1, "layers": [
+  write_file_atomic(file,
+                    std::string_view(R"({"format": "spikeline-network", "version": 1, "layers": [
       {"type": "linear", "n_in": 3, "n_out": 4}, {"type": "lif", "recurrent": true}]})"));
   const Network a = load_network(file, 5), b = load_network(file, 5), c = load_network(file, 6);
   expect_same_layers(a.layers, b.layers);
@@ -501,13 +534,16 @@ TEST(NetworkFile, InitialisesAbsentWeightsFromTheSeed) {
 TEST(NetworkFile, ErrorsNameTheFile) {
   TempDir dir;
   const fs::path file = dir.path() / "broken.json";
-  write_file_atomic(file, std::string_view("{\"0_LinearTorch\": {\"weight\": \"[[1.0]]\", \"foo\": 1}}"));
+  write_file_atomic(file,
+                    std::string_view("{\"0_LinearTorch\": {\"weight\": \"[[1.0]]\", \"foo\": 1}}"));
   expect_input_error([&] { load_network(file); },
                      {file.string() + ": 0_LinearTorch: unknown parameter 'foo'"});
   write_file_atomic(file, std::string_view("[1, 2]"));
   expect_input_error([&] { load_network(file); }, {file.string(), "expected a JSON object"});
-  write_file_atomic(file, std::string_view("{\"format\": \"spikeline-network\", \"layers\": [{}]}"));
-  expect_input_error([&] { load_network(file); }, {file.string() + ": layers[0]: missing key 'type'"});
+  write_file_atomic(file,
+                    std::string_view("{\"format\": \"spikeline-network\", \"layers\": [{}]}"));
+  expect_input_error([&] { load_network(file); },
+                     {file.string() + ": layers[0]: missing key 'type'"});
   EXPECT_THROW(load_network(dir.path() / "absent.json"), IoError);
 }
 

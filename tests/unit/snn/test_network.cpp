@@ -305,8 +305,8 @@ TEST(NetworkInit, DeterministicBySeed) {
   for (const std::string& name : architecture_names()) {
     Network a = make(name, 7), b = make(name, 7), c = make(name, 8);
     expect_same_layers(a.layers, b.layers);
-    EXPECT_FALSE(same_bits(std::get<Linear>(a.layers[0].op).weight,
-                           std::get<Linear>(c.layers[0].op).weight))
+    EXPECT_FALSE(
+        same_bits(std::get<Linear>(a.layers[0].op).weight, std::get<Linear>(c.layers[0].op).weight))
         << name;
   }
 }
@@ -369,7 +369,8 @@ INSTANTIATE_TEST_SUITE_P(
     Kinds, NetworkValidate,
     testing::Values(
         BadNetwork{"empty", [](Network& n) { n.layers.clear(); }, {"no layers"}},
-        BadNetwork{"weight_size", [](Network& n) { lin_at(n, {0}).weight.pop_back(); },
+        BadNetwork{"weight_size",
+                   [](Network& n) { lin_at(n, {0}).weight.pop_back(); },
                    {"0_LinearTorch", "weight has 191 values", "12*16"}},
         BadNetwork{"n_in_chain",
                    [](Network& n) {
@@ -378,9 +379,13 @@ INSTANTIATE_TEST_SUITE_P(
                      lin.weight.resize(15 * 7);
                    },
                    {"4_LinearTorch", "takes 15 inputs", "outputs 16"}},
-        BadNetwork{"lif_size_chain", [](Network& n) { lif_at(n, {5}).n = 8; },
+        BadNetwork{"lif_size_chain",
+                   [](Network& n) { lif_at(n, {5}).n = 8; },
                    {"5_LIFTorch", "takes 8 inputs", "outputs 7"}},
-        BadNetwork{"nested_weight", [](Network& n) { lin_at(n, {3, 0}).weight.resize(3); },
+        BadNetwork{"nested_weight",
+                   [](Network& n) {
+                     lin_at(n, {3, 0}).weight.resize(3);
+                   },
                    {"3_TorchResidual.0_LinearTorch", "weight"}},
         BadNetwork{"residual_size",
                    [](Network& n) {
@@ -394,26 +399,41 @@ INSTANTIATE_TEST_SUITE_P(
         BadNetwork{"residual_empty",
                    [](Network& n) { std::get<Residual>(child(n, {3}).op).body.clear(); },
                    {"3_TorchResidual", "no layers"}},
-        BadNetwork{"tau_mem_count", [](Network& n) { lif_at(n, {1}).tau_mem = {0.1f, 0.2f, 0.3f}; },
+        BadNetwork{"tau_mem_count",
+                   [](Network& n) {
+                     lif_at(n, {1}).tau_mem = {0.1f, 0.2f, 0.3f};
+                   },
                    {"1_LIFTorch", "tau_mem has 3 values", "1 or n = 16"}},
-        BadNetwork{"tau_mem_zero", [](Network& n) { lif_at(n, {2, 1}).tau_mem = {0.0f}; },
+        BadNetwork{"tau_mem_zero",
+                   [](Network& n) {
+                     lif_at(n, {2, 1}).tau_mem = {0.0f};
+                   },
                    {"2_TorchResidual.1_LIFTorch", "tau_mem[0] must be > 0"}},
         BadNetwork{"tau_syn_negative",
                    [](Network& n) { lif_at(n, {1}).tau_syn = std::vector<float>(16, -1.0f); },
                    {"1_LIFTorch", "tau_syn[0] must be > 0"}},
-        BadNetwork{"threshold_zero", [](Network& n) { lif_at(n, {5}).threshold = {0.0f}; },
+        BadNetwork{"threshold_zero",
+                   [](Network& n) { lif_at(n, {5}).threshold = {0.0f}; },
                    {"5_LIFTorch", "threshold[0] must be > 0"}},
-        BadNetwork{"bias_nan", [](Network& n) { lif_at(n, {1}).bias = {kNaN}; },
+        BadNetwork{"bias_nan",
+                   [](Network& n) { lif_at(n, {1}).bias = {kNaN}; },
                    {"1_LIFTorch", "bias[0] is not finite"}},
-        BadNetwork{"dt_zero", [](Network& n) { lif_at(n, {1}).dt = 0.0f; },
+        BadNetwork{"dt_zero",
+                   [](Network& n) { lif_at(n, {1}).dt = 0.0f; },
                    {"1_LIFTorch", "dt must be > 0"}},
-        BadNetwork{"dt_nan", [](Network& n) { lif_at(n, {1}).dt = kNaN; },
+        BadNetwork{"dt_nan",
+                   [](Network& n) { lif_at(n, {1}).dt = kNaN; },
                    {"1_LIFTorch", "dt is not finite"}},
-        BadNetwork{"noise_negative", [](Network& n) { lif_at(n, {1}).noise_std = -1.0f; },
+        BadNetwork{"noise_negative",
+                   [](Network& n) { lif_at(n, {1}).noise_std = -1.0f; },
                    {"1_LIFTorch", "noise_std must be >= 0"}},
-        BadNetwork{"weight_inf", [](Network& n) { lin_at(n, {2, 0}).weight[17] = kInf; },
+        BadNetwork{"weight_inf",
+                   [](Network& n) {
+                     lin_at(n, {2, 0}).weight[17] = kInf;
+                   },
                    {"2_TorchResidual.0_LinearTorch", "weight[17] is not finite"}},
-        BadNetwork{"linear_bias_size", [](Network& n) { lin_at(n, {0}).bias = {1.0f}; },
+        BadNetwork{"linear_bias_size",
+                   [](Network& n) { lin_at(n, {0}).bias = {1.0f}; },
                    {"0_LinearTorch", "bias has 1 values", "n_out"}},
         BadNetwork{"w_rec_size",
                    [](Network& n) {
@@ -425,9 +445,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadNetwork{"w_rec_without_has_rec",
                    [](Network& n) { lif_at(n, {1}).w_rec.assign(256, 0.0f); },
                    {"1_LIFTorch", "w_rec", "has_rec"}},
-        BadNetwork{"duplicate_name", [](Network& n) { n.layers[2].name = "1_LIFTorch"; },
+        BadNetwork{"duplicate_name",
+                   [](Network& n) { n.layers[2].name = "1_LIFTorch"; },
                    {"1_LIFTorch", "duplicate"}},
-        BadNetwork{"dotted_name", [](Network& n) { n.layers[0].name = "a.b"; },
+        BadNetwork{"dotted_name",
+                   [](Network& n) { n.layers[0].name = "a.b"; },
                    {"layer[0]", "invalid layer name 'a.b'"}}),
     [](const testing::TestParamInfo<BadNetwork>& info) { return info.param.label; });
 
@@ -458,7 +480,8 @@ Network varied_network() {
 }
 
 TEST(NetworkJson, RoundTripsBitForBit) {
-  for (const Network& net : {make("ff_deep_deep_res", 3), make("rec_simple", 4), varied_network()}) {
+  for (const Network& net :
+       {make("ff_deep_deep_res", 3), make("rec_simple", 4), varied_network()}) {
     Rng unused(99);
     const Network back = network_from_json(network_to_json(net), "t.json", unused);
     expect_same_layers(net.layers, back.layers);
@@ -491,12 +514,14 @@ TEST(NetworkJson, ArchitectureShortcut) {
                     {"neuron", {{"tau_mem", 0.081}, {"tau_syn", 0.077}, {"dt", 0.05}}},
                     {"seed", 3}};
   Rng unused(1234);
-  expect_same_layers(network_from_json(doc, "a.json", unused).layers, make("ff_deep_deep_res", 3).layers);
+  expect_same_layers(network_from_json(doc, "a.json", unused).layers,
+                     make("ff_deep_deep_res", 3).layers);
 
   json no_seed = doc;
   no_seed.erase("seed");
   Rng rng(3);
-  expect_same_layers(network_from_json(no_seed, "a.json", rng).layers, make("ff_deep_deep_res", 3).layers);
+  expect_same_layers(network_from_json(no_seed, "a.json", rng).layers,
+                     make("ff_deep_deep_res", 3).layers);
 
   json bad = doc;
   bad["architecture"] = "ff_wide";
@@ -568,56 +593,77 @@ INSTANTIATE_TEST_SUITE_P(
                        LAYERS(R"({"type": "linear", "n_in": 2, "n_out": 2},
                                  {"type": "residual", "body": [{"type": "linear", "n_out": 2, "wieght": 1}]})"),
                        {"net.json: layers[1].body[0]: unknown key 'wieght'"}},
-        BadDescription{"unknown_top_key", R"({"format": "spikeline-network", "layers": [], "extra": 1})",
+        BadDescription{"unknown_top_key",
+                       R"({"format": "spikeline-network", "layers": [], "extra": 1})",
                        {"net.json", "unknown key 'extra'"}},
-        BadDescription{"malformed", R"({"format": "spikeline-network", "layers": [)",
+        BadDescription{"malformed",
+                       R"({"format": "spikeline-network", "layers": [)",
                        {"net.json: invalid JSON at byte"}},
         BadDescription{"not_object", "[1, 2]", {"net.json", "expected a JSON object"}},
-        BadDescription{"number_overflow", R"({"format": "spikeline-network", "version": 1e400})",
+        BadDescription{"number_overflow",
+                       R"({"format": "spikeline-network", "version": 1e400})",
                        {"net.json: invalid JSON", "number overflow"}},
         BadDescription{"missing_format", R"({"layers": []})", {"net.json", "missing key 'format'"}},
-        BadDescription{"wrong_format", R"({"format": "rockpool", "layers": []})",
+        BadDescription{"wrong_format",
+                       R"({"format": "rockpool", "layers": []})",
                        {"net.json: format", "spikeline-network"}},
-        BadDescription{"wrong_version", R"({"format": "spikeline-network", "version": 2, "layers": []})",
+        BadDescription{"wrong_version",
+                       R"({"format": "spikeline-network", "version": 2, "layers": []})",
                        {"net.json: version", "unsupported version 2"}},
-        BadDescription{"both_forms",
-                       R"({"format": "spikeline-network", "layers": [], "architecture": "ff_simple"})",
-                       {"net.json", "exactly one of 'layers'"}},
+        BadDescription{
+            "both_forms",
+            R"({"format": "spikeline-network", "layers": [], "architecture": "ff_simple"})",
+            {"net.json", "exactly one of 'layers'"}},
         BadDescription{"no_layers", LAYERS(""), {"net.json: layers", "at least one layer"}},
-        BadDescription{"unknown_type", LAYERS(R"({"type": "conv"})"),
+        BadDescription{"unknown_type",
+                       LAYERS(R"({"type": "conv"})"),
                        {"net.json: layers[0].type", "unknown layer type 'conv'"}},
-        BadDescription{"first_needs_n_in", LAYERS(R"({"type": "linear", "n_out": 2})"),
+        BadDescription{"first_needs_n_in",
+                       LAYERS(R"({"type": "linear", "n_out": 2})"),
                        {"net.json: layers[0]", "needs 'n_in'"}},
-        BadDescription{"n_in_not_integer", LAYERS(R"({"type": "linear", "n_in": 2.5, "n_out": 2})"),
+        BadDescription{"n_in_not_integer",
+                       LAYERS(R"({"type": "linear", "n_in": 2.5, "n_out": 2})"),
                        {"net.json: layers[0].n_in", "expected an integer"}},
-        BadDescription{"n_out_zero", LAYERS(R"({"type": "linear", "n_in": 2, "n_out": 0})"),
+        BadDescription{"n_out_zero",
+                       LAYERS(R"({"type": "linear", "n_in": 2, "n_out": 0})"),
                        {"net.json: layers[0].n_out", "must be an integer in [1,"}},
-        BadDescription{"n_in_disagrees", LAYERS(R"({"type": "linear", "n_in": 3, "weight": [[1], [2]]})"),
+        BadDescription{"n_in_disagrees",
+                       LAYERS(R"({"type": "linear", "n_in": 3, "weight": [[1], [2]]})"),
                        {"net.json: layers[0].n_in", "weight has 2 rows"}},
-        BadDescription{"ragged_weight", LAYERS(R"({"type": "linear", "weight": [[1, 2], [3]]})"),
+        BadDescription{"ragged_weight",
+                       LAYERS(R"({"type": "linear", "weight": [[1, 2], [3]]})"),
                        {"net.json: layers[0].weight[1]", "every row as long as the first"}},
-        BadDescription{"weight_not_number", LAYERS(R"({"type": "linear", "weight": [[1, "x"]]})"),
+        BadDescription{"weight_not_number",
+                       LAYERS(R"({"type": "linear", "weight": [[1, "x"]]})"),
                        {"net.json: layers[0].weight[0][1]", "expected a number, got string"}},
-        BadDescription{"float_overflow", LAYERS(R"({"type": "linear", "weight": [[1e39]]})"),
+        BadDescription{"float_overflow",
+                       LAYERS(R"({"type": "linear", "weight": [[1e39]]})"),
                        {"net.json: layers[0].weight[0][0]", "outside the float32 range"}},
-        BadDescription{"w_rec_not_square", LAYERS(R"({"type": "lif", "w_rec": [[1, 2]]})"),
+        BadDescription{"w_rec_not_square",
+                       LAYERS(R"({"type": "lif", "w_rec": [[1, 2]]})"),
                        {"net.json: layers[0].w_rec", "must be square, got 1x2"}},
-        BadDescription{"w_rec_not_recurrent", LAYERS(R"({"type": "lif", "recurrent": false, "w_rec": [[1]]})"),
+        BadDescription{"w_rec_not_recurrent",
+                       LAYERS(R"({"type": "lif", "recurrent": false, "w_rec": [[1]]})"),
                        {"net.json: layers[0].w_rec", "'recurrent' is false"}},
-        BadDescription{"bad_spike_fn", LAYERS(R"({"type": "lif", "n": 2, "spike_fn": "Step"})"),
+        BadDescription{"bad_spike_fn",
+                       LAYERS(R"({"type": "lif", "n": 2, "spike_fn": "Step"})"),
                        {"net.json: layers[0].spike_fn", "unknown spike function 'Step'"}},
-        BadDescription{"recurrent_not_bool", LAYERS(R"({"type": "lif", "n": 2, "recurrent": 1})"),
+        BadDescription{"recurrent_not_bool",
+                       LAYERS(R"({"type": "lif", "n": 2, "recurrent": 1})"),
                        {"net.json: layers[0].recurrent", "expected true or false"}},
-        BadDescription{"validation_names_layer",
-                       LAYERS(R"({"type": "linear", "n_in": 2, "n_out": 3}, {"type": "lif", "n": 2})"),
-                       {"net.json: 1_LIFTorch", "takes 2 inputs but the preceding layer outputs 3"}},
-        BadDescription{"tau_negative", LAYERS(R"({"type": "lif", "n": 2, "tau_syn": [0.1, -0.1]})"),
+        BadDescription{
+            "validation_names_layer",
+            LAYERS(R"({"type": "linear", "n_in": 2, "n_out": 3}, {"type": "lif", "n": 2})"),
+            {"net.json: 1_LIFTorch", "takes 2 inputs but the preceding layer outputs 3"}},
+        BadDescription{"tau_negative",
+                       LAYERS(R"({"type": "lif", "n": 2, "tau_syn": [0.1, -0.1]})"),
                        {"net.json: 0_LIFTorch", "tau_syn[1] must be > 0"}},
         BadDescription{"residual_mismatch",
                        LAYERS(R"({"type": "linear", "n_in": 2, "n_out": 3},
                                  {"type": "residual", "body": [{"type": "linear", "n_out": 2}]})"),
                        {"net.json: 1_TorchResidual", "size_in == size_out"}},
-        BadDescription{"too_many_weights", LAYERS(R"({"type": "linear", "n_in": 16777216, "n_out": 16777216})"),
+        BadDescription{"too_many_weights",
+                       LAYERS(R"({"type": "linear", "n_in": 16777216, "n_out": 16777216})"),
                        {"net.json: layers[0]", "too many weights"}}),
     [](const testing::TestParamInfo<BadDescription>& info) { return info.param.label; });
 
@@ -648,8 +694,10 @@ TEST(JsonToFloat, AcceptsExactlyTheFloat32Range) {
   EXPECT_EQ(json_to_float(json(-3.4028235e38), at), -std::numeric_limits<float>::max());
   EXPECT_EQ(json_to_float(json(1e-50), at), 0.0f) << "underflow rounds to zero, as in Rockpool";
   EXPECT_EQ(json_to_float(json(7), at), 7.0f);
-  expect_input_error([&] { json_to_float(json(3.4028236e38), at); }, {"f.json: x", "float32 range"});
-  expect_input_error([&] { json_to_float(json("1.0"), at); }, {"f.json: x: expected a number, got string"});
+  expect_input_error([&] { json_to_float(json(3.4028236e38), at); },
+                     {"f.json: x", "float32 range"});
+  expect_input_error([&] { json_to_float(json("1.0"), at); },
+                     {"f.json: x: expected a number, got string"});
 }
 
 TEST(FloatFormat, ReadsBackExactlyThroughADouble) {
