@@ -78,7 +78,10 @@ void print_count_table(const std::vector<data::ClassInfo>& classes,
 
 std::string join_ints(const std::vector<int>& v) {
   std::string s;
-  for (int x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
+  for (int x : v) {
+    if (!s.empty()) s += ' ';
+    s += std::to_string(x);
+  }
   return s.empty() ? "-" : s;
 }
 
@@ -156,7 +159,12 @@ void run_synth(SynthArgs a) {
     return;
   }
   std::string names;
-  for (char l : a.options.activities) names += (names.empty() ? "" : ", ") + std::string(1, l) + " " + std::string(data::activity_name(l));
+  for (char l : a.options.activities) {
+    if (!names.empty()) names += ", ";
+    names += l;
+    names += ' ';
+    names += data::activity_name(l);
+  }
   std::printf("wrote %zu subjects x %zu activities x %.0f s to %s/raw/watch/{accel,gyro} (seed %llu)\n", ids.size(),
               a.options.activities.size(), a.options.seconds, a.out.c_str(),
               static_cast<unsigned long long>(a.options.seed));
@@ -296,13 +304,13 @@ void run_info(const std::string& path, const std::string& format) {
   }
   std::printf("%s: %s, x %s, %zu classes\n", path.c_str(), j["kind"].get<std::string>().c_str(), shape.c_str(),
               classes.size());
-  if (j.contains("split")) {
-    std::printf("  split: %s, seed %s\n", j["split"].value("method", "?").c_str(), j["split"]["seed"].dump().c_str());
-    if (j["split"].contains("subjects"))
+  const json split = j.contains("split") ? j["split"] : j.value("windows", json::object()).value("split", json());
+  if (split.is_object()) {
+    std::printf("  split: %s, seed %s\n", split.value("method", "?").c_str(), split.value("seed", json()).dump().c_str());
+    if (split.contains("subjects"))
       for (int s = 0; s < 3; ++s) {
         const std::string name(data::kSplitNames[s]);
-        std::printf("  %s subjects: %s\n", name.c_str(),
-                    join_ints(j["split"]["subjects"].value(name, std::vector<int>{})).c_str());
+        std::printf("  %s subjects: %s\n", name.c_str(), join_ints(split["subjects"].value(name, std::vector<int>{})).c_str());
       }
   }
   if (j["kind"] == "spikes")

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every other parse error is bad usage: exit code 2.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const spikeline::InputError& e) {
     std::fprintf(stderr, "spikeline: error: %s\n", e.what());
     return 2;

@@ -149,7 +149,12 @@ char activity_letter(std::string_view name_or_letter) {
   for (const auto& alias : kAliases)
     if (alias.key == key) return alias.letter;
   std::string known;
-  for (const auto& a : kActivities) known += std::string(known.empty() ? "" : ", ") + a.letter + "=" + std::string(a.name);
+  for (const auto& a : kActivities) {
+    if (!known.empty()) known += ", ";
+    known += a.letter;
+    known += '=';
+    known += a.name;
+  }
   throw InputError("class '" + std::string(name_or_letter) + "'",
                    "unknown activity; expected a letter or a name: " + known);
 }
@@ -371,7 +376,10 @@ WisdmFiles find_wisdm_files(const std::filesystem::path& dir, std::string_view d
       std::smatch m;
       const std::string name = entry.path().filename().string();
       if (!entry.is_regular_file() || !std::regex_match(name, m, pattern) || m[2] != sensor) continue;
-      const int subject = std::stoi(m[1]);
+      int subject = 0;
+      const std::string digits = m[1];
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), subject);
+      if (ec != std::errc() || end != digits.data() + digits.size()) continue;  // not a plausible id
       auto& map = std::strcmp(sensor, "accel") == 0 ? files.accel : files.gyro;
       // Prefer the plain file when both foo.txt and foo.txt.gz exist (either holds the same data).
       if (!map.count(subject) || !m[3].matched) map[subject] = entry.path();

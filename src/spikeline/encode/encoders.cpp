@@ -295,7 +295,8 @@ EncoderParams encoder_from_json(const nlohmann::json& config) {
   std::string type = config["type"].get<std::string>();
   std::replace(type.begin(), type.end(), '-', '_');
   auto check_keys = [&](std::initializer_list<const char*> allowed) {
-    for (const auto& [key, value] : config.items()) {
+    for (const auto& item : config.items()) {
+      const std::string key = item.key();  // a plain variable: clang 14 cannot capture bindings
       if (key == "type") continue;
       if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }))
         throw InputError("encoder " + type + "." + key, "unknown parameter");

@@ -21,7 +21,7 @@ Canvas plot_signals(std::span<const float> x, std::size_t T, std::size_t D,
     if (panels.empty() || panels.back().name != prefix) panels.push_back({prefix, {}});
     panels.back().dims.push_back(d);
   }
-  const double panel_h = 170, gap = 60, top = 50;
+  const double panel_h = 170, gap = 60, top = 64;
   const int height = static_cast<int>(top + panels.size() * (panel_h + gap) + 10);
   Canvas canvas(760, std::max(height, 120));
   if (!title.empty()) canvas.text({380, 22}, title, 15, {20, 20, 20}, Anchor::middle);
@@ -47,7 +47,9 @@ Canvas plot_signals(std::span<const float> x, std::size_t T, std::size_t D,
     ax.x1 = duration;
     ax.y0 = lo - pad;
     ax.y1 = hi + pad;
-    ax.draw(canvas, panels[p].name, p + 1 == panels.size() ? "time (s)" : "", panels[p].name);
+    const std::string& name = panels[p].name;
+    const std::string unit = name == "acc" ? " (m/s^2)" : name == "gyro" ? " (rad/s)" : "";
+    ax.draw(canvas, name, p + 1 == panels.size() ? "time (s)" : "", name + unit);
     for (std::size_t k = 0; k < panels[p].dims.size(); ++k) {
       const std::size_t d = panels[p].dims[k];
       std::vector<Point> pts;

@@ -252,8 +252,12 @@ std::string Canvas::svg() const {
       case Item::kPolyline: {
         out += "<polyline fill=\"none\" stroke=\"" + it.color.hex() + "\" stroke-width=\"" + num(it.stroke) +
                "\" stroke-linejoin=\"round\" points=\"";
-        for (std::size_t i = 0; i < it.points.size(); ++i)
-          out += (i ? " " : "") + num(it.points[i].x) + "," + num(it.points[i].y);
+        for (std::size_t i = 0; i < it.points.size(); ++i) {
+          if (i) out += ' ';
+          out += num(it.points[i].x);
+          out += ',';
+          out += num(it.points[i].y);
+        }
         out += "\"/>\n";
         break;
       }
@@ -269,7 +273,9 @@ std::string Canvas::svg() const {
                num(it.size) + "\" fill=\"" + it.color.hex() + "\" text-anchor=\"" + anchor + "\"";
         if (it.vertical)
           out += " transform=\"rotate(-90 " + num(it.points[0].x) + " " + num(it.points[0].y) + ")\"";
-        out += ">" + escape_xml(it.text) + "</text>\n";
+        out += '>';
+        out += escape_xml(it.text);
+        out += "</text>\n";
         break;
       }
     }
@@ -327,14 +333,21 @@ void Canvas::save(const std::filesystem::path& path) const {
 
 std::vector<double> nice_ticks(double lo, double hi, int target) {
   if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return {lo};
-  const double raw = (hi - lo) / std::max(1, target);
+  target = std::max(1, target);
+  const double raw = (hi - lo) / target;
   const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  // The 1-2-5 step whose tick count is closest to the target (ties: the larger step).
   double step = mag;
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * mag >= raw) {
-      step = m * mag;
-      break;
+  long best = -1;
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    const double s = m * mag;
+    const long count = static_cast<long>(std::floor(hi / s + 1e-9) - std::ceil(lo / s - 1e-9)) + 1;
+    const long miss = std::abs(count - target);
+    if (best < 0 || miss <= best) {
+      best = miss;
+      step = s;
     }
+  }
   std::vector<double> ticks;
   for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step; v += step)
     ticks.push_back(std::abs(v) < 1e-12 * step ? 0.0 : v);

@@ -15,6 +15,8 @@ struct LoweredLif {
   int n = 0;
   std::vector<float> alpha, beta, threshold, bias;  // per neuron, alpha = exp(-dt/tau_mem)
   std::vector<float> inv_threshold;                 // 1 / threshold (StepPWL surrogate)
+  std::vector<float> window_lo;                     // threshold - window: StepPWL surrogate != 0 from here
+  bool unit_threshold = false;  // every threshold is 1: floor(v / 1) == floor(v) needs no divide
   float window = 0.5f;
   float max_spikes = 65536.0f;
   float noise_scale = 0.0f;  // noise_std * sqrt(dt)
@@ -52,20 +54,21 @@ struct LifRecords {
 };
 
 // Forward scan. in, spikes_out, v_pre: [T][B][n]. v_pre keeps the membrane value that entered the
-// spike function (needed by the surrogate in backward). `window` collects the (row, neuron) pairs
-// whose surrogate is non-zero, i.e. where a gradient can pass. `noise` is used when
-// noise_scale > 0.
+// spike function (needed by the surrogate in backward). `window` marks the (row, neuron) pairs
+// whose surrogate is non-zero, i.e. where a gradient can pass (resized to [T * B][n] here).
+// `noise` is used when noise_scale > 0.
 void lif_forward(const LoweredLif& p, const float* in, int T, int B, LifState& state,
-                 float* spikes_out, float* v_pre, kernels::Csr* window, const LifRecords& records,
-                 Rng* noise);
+                 float* spikes_out, float* v_pre, kernels::BitMask* window,
+                 const LifRecords& records, Rng* noise);
 
 // Backward scan (BPTT). grad_spikes: [T][B][n] dL/dS (read where the surrogate is non-zero; for
-// recurrent layers the recurrent term is added in place). grad_in (+=): dL/d input [T][B][n].
+// recurrent layers the recurrent term is added in place). grad_in: dL/d input [T][B][n], added
+// to (or overwritten with, when `overwrite_in`: saves zeroing the buffer first).
 // grad_w_rec (+=): [n][n]. initial_spikes: [B][n] spikes of the state the scan started from
 // (null = zeros). scratch_gv, scratch_ga: [B][n] each.
 void lif_backward(const LoweredLif& p, int T, int B, const float* v_pre, const float* spikes,
-                  const float* initial_spikes, const kernels::Csr& window, float* grad_spikes, float* grad_in,
-                  float* grad_w_rec, std::vector<float>& scratch_gv,
-                  std::vector<float>& scratch_ga);
+                  const float* initial_spikes, const kernels::BitMask& window, float* grad_spikes,
+                  float* grad_in, bool overwrite_in, float* grad_w_rec,
+                  std::vector<float>& scratch_gv, std::vector<float>& scratch_ga);
 
 }  // namespace spikeline::snn

@@ -137,8 +137,9 @@ TEST_F(WisdmFullData, WindowCountsAgreeWithDataMdWithinTwoPerMille) {
       if (!kAllSubjects && std::find(exact_->report.subjects.begin(), exact_->report.subjects.end(), key.first) ==
                                exact_->report.subjects.end())
         continue;
+      const char letter = key.second;  // a plain variable: clang 14 cannot capture bindings
       const auto k = static_cast<std::size_t>(
-          std::find_if(classes.begin(), classes.end(), [&](const ClassInfo& c) { return c.letter == key.second; }) -
+          std::find_if(classes.begin(), classes.end(), [&](const ClassInfo& c) { return c.letter == letter; }) -
           classes.begin());
       from_join[k] += window_count(row.matches, 40, stride);
       from_accel[k] += window_count(row.accel, 40, stride);
