@@ -18,13 +18,7 @@ namespace {
 
 void expect_close(const std::vector<float>& got, const FloatArray& want, double rtol, double atol,
                   const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  int bad = 0;
-  for (std::size_t i = 0; i < got.size() && bad < 5; ++i)
-    if (!(std::fabs(got[i] - want[i]) <= rtol * std::fabs(want[i]) + atol)) {
-      ADD_FAILURE() << what << "[" << i << "]: got " << got[i] << ", want " << want[i];
-      ++bad;
-    }
+  test::expect_close(got, want, rtol, atol, what);
 }
 
 class NetCli : public ::testing::TestWithParam<const char*> {};
@@ -69,9 +63,7 @@ TEST_P(NetCli, RunWithRecordsAndGradMatchRockpool) {
   for (const auto& [name, want] : g.grads) {
     ASSERT_TRUE(grads.contains(name)) << name;
     EXPECT_EQ(grads.at(name).shape, want.shape) << name;
-    double scale = 0;
-    for (float v : want.data) scale = std::max(scale, static_cast<double>(std::fabs(v)));
-    expect_close(grads.at(name).to_float(), want, 1e-4, 1e-5 * scale, "grad " + name);
+    expect_close(grads.at(name).to_float(), want, 1e-4, 1e-5 * test::max_abs(want), "grad " + name);
   }
 }
 

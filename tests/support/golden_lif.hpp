@@ -1,7 +1,12 @@
 #pragma once
 // Loader for the Rockpool LIF golden files (../shared/golden/lif_*.json): the network they were
 // made with, the input and every expected value, as Spikeline types.
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <span>
 
 #include <filesystem>
 #include <fstream>
@@ -81,6 +86,26 @@ inline std::vector<snn::Layer> golden_layers(const nlohmann::json& layers, const
     out.push_back(std::move(layer));
   }
   return out;
+}
+
+// Element-wise |got - want| <= rtol |want| + atol; reports at most five offending entries.
+inline void expect_close(std::span<const float> got, const FloatArray& want, double rtol,
+                         double atol, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  int bad = 0;
+  for (std::size_t i = 0; i < got.size() && bad < 5; ++i)
+    if (!(std::fabs(got[i] - want[i]) <= rtol * std::fabs(want[i]) + atol)) {
+      ADD_FAILURE() << what << "[" << i << "]: got " << got[i] << ", want " << want[i];
+      ++bad;
+    }
+}
+
+// The gradient tolerance floor: a fraction of the largest |gradient| of the parameter (argued in
+// tests/unit/snn/test_engine_golden.cpp).
+inline double max_abs(const FloatArray& a) {
+  double m = 0.0;
+  for (float v : a.data) m = std::max(m, static_cast<double>(std::fabs(v)));
+  return m;
 }
 
 inline LifGolden load_lif_golden(const std::filesystem::path& path) {
