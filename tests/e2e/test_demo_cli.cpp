@@ -26,7 +26,7 @@ TEST(DemoCli, TrainsOnBuiltInDataAndBeatsChance) {
   // that learns nothing.
   EXPECT_GT(report.at("test_accuracy").get<double>(), 0.2);
   for (const char* f : {"windows.npz", "windows.json", "spikes.npz", "spikes.json", "model.json",
-                        "report.json", "training_log.jsonl", "learning_curve.svg"})
+                        "report.json", "training_log.jsonl", "learning_curve.svg", "learning_curve.png"})
     EXPECT_TRUE(std::filesystem::exists(out / f)) << f;
   const snn::Network net = io::load_network(out / "model.json");
   EXPECT_EQ(net.n_in(), 12);

@@ -47,9 +47,10 @@ void plot_curves(const std::vector<train::EpochReport>& epochs, const std::files
   canvas.polyline(loss, report::palette(0), 2);
   canvas.polyline(train_acc, report::palette(1), 2);
   canvas.polyline(val_acc, report::palette(2), 2);
-  canvas.text({480, 385}, "train", 11, report::palette(1));
-  canvas.text({530, 385}, "validation", 11, report::palette(2));
+  canvas.text({470, 255}, "train", 11, report::palette(1));
+  canvas.text({520, 255}, "validation", 11, report::palette(2));
   canvas.save(path);
+  canvas.save(std::filesystem::path(path).replace_extension(".png"));
 }
 
 }  // namespace
