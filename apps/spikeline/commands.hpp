@@ -7,6 +7,8 @@ namespace spikeline::cli {
 void add_net_commands(CLI::App& app);    // net run, net grad, net info
 void add_bench_commands(CLI::App& app);  // bench train
 void add_train_commands(CLI::App& app);  // demo (train on built-in data)
+void add_fit_commands(CLI::App& app);    // train, evaluate (from a config)
 void add_data_commands(CLI::App& app);   // data prepare, synth, encode, info, plot
+void add_tasks_commands(CLI::App& app);  // tasks distances, search, plot-kde, plot-distances
 
 }  // namespace spikeline::cli

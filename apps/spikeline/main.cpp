@@ -12,7 +12,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   spikeline::cli::add_train_commands(app);
+  spikeline::cli::add_fit_commands(app);
   spikeline::cli::add_data_commands(app);
+  spikeline::cli::add_tasks_commands(app);
   spikeline::cli::add_net_commands(app);
   spikeline::cli::add_bench_commands(app);
   try {

@@ -15,19 +15,13 @@
 #include "spikeline/io/network_file.hpp"
 #include "spikeline/report/plot.hpp"
 #include "spikeline/snn/network.hpp"
+#include "spikeline/train/config.hpp"
+#include "spikeline/train/run.hpp"
 #include "spikeline/train/trainer.hpp"
 
 namespace spikeline::pipeline {
 
 namespace {
-
-train::LabelledSet to_labelled(const data::LabelledSplit<std::uint8_t>& split) {
-  train::LabelledSet set;
-  set.x = FloatArray(split.x.shape);
-  for (std::size_t i = 0; i < split.x.size(); ++i) set.x[i] = split.x[i];
-  set.y.assign(split.y.begin(), split.y.end());
-  return set;
-}
 
 void plot_curves(const std::vector<train::EpochReport>& epochs, const std::filesystem::path& path) {
   report::Canvas canvas(640, 420);
@@ -90,46 +84,43 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
   log(fmt::format("encode   {} -> {} channels x {} steps -> {}", o.encoder, spikes.channels(),
                   spikes.steps(), (o.out / "spikes.npz").string()));
 
-  // 3. Model generation: the thesis architecture trained with surrogate-gradient BPTT.
-  snn::NeuronParams neuron;
-  neuron.tau_mem = o.tau_mem;
-  neuron.tau_syn = o.tau_syn;
-  neuron.dt = static_cast<float>(spikes.info.dt);
-  Rng rng(o.seed);
-  snn::Network net = snn::make_architecture(o.architecture, static_cast<int>(spikes.channels()),
-                                            o.hidden, static_cast<int>(result.classes.size()),
-                                            neuron, rng);
-  const train::LabelledSet train_set = to_labelled(spikes.splits[data::kTrain]);
-  const train::LabelledSet val_set = to_labelled(spikes.splits[data::kVal]);
-  const train::LabelledSet test_set = to_labelled(spikes.splits[data::kTest]);
-  train::TrainOptions to;
-  to.epochs = o.epochs;
-  to.batch_size = o.batch_size;
-  to.adam.lr = o.lr;
-  to.seed = o.seed;
-  to.threads = o.threads;
-  to.progress = o.progress;
-  log(fmt::format("train    {} (hidden {}, {} parameters), {} epochs, batch {}, Adam lr {}",
-                  o.architecture, o.hidden, snn::parameter_count(net), o.epochs, o.batch_size, o.lr));
-  std::string curve_log;
-  const auto start = std::chrono::steady_clock::now();
-  const train::TrainResult trained = train::fit(net, train_set, val_set, to, [&](const train::EpochReport& e) {
-    log(fmt::format("  epoch {:3d}  loss {:.4f}  train acc {:.3f}  val acc {:.3f}  {:.0f} samples/s",
-                    e.epoch + 1, e.loss, e.train_acc, e.val_acc, e.samples_per_s));
-    curve_log += nlohmann::json{{"epoch", e.epoch + 1}, {"loss", e.loss}, {"train_acc", e.train_acc},
-                                {"val_acc", e.val_acc}, {"samples_per_s", e.samples_per_s}}
-                     .dump() + "\n";
-  });
-  result.train_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // 3. Model generation through the config path of `spikeline train`: the thesis architecture
+  // trained with surrogate-gradient BPTT, checkpointed in out/checkpoint.
+  train::TrainConfig config;
+  config.data.file = std::filesystem::absolute(o.out / "spikes.npz");
+  config.model.architecture = o.architecture;
+  config.model.hidden = o.hidden;
+  config.model.neuron.tau_mem = o.tau_mem;
+  config.model.neuron.tau_syn = o.tau_syn;
+  config.optim.lr = o.lr;
+  config.batch_size = o.batch_size;
+  config.epochs = o.epochs;
+  config.seed = o.seed;
+  config.threads = o.threads;
+  write_file_atomic(o.out / "train_config.json", train::config_to_json(config).dump(2) + "\n");
+  train::RunOptions ro;
+  ro.out = o.out / "checkpoint";
+  ro.progress = o.progress;
+  ro.log = log;
+  const train::RunResult run = train::run_training(config, ro);
+  const train::TrainResult& trained = run.train;
+  result.train_seconds = run.seconds;
   result.best_val_accuracy = trained.best_val_acc;
   result.best_epoch = trained.best_epoch + 1;
 
-  // 4. The best model on the held-out subjects.
-  snn::Network best = trained.best;
-  snn::Engine engine(best, {o.threads, 32, false, 0});
-  result.test_accuracy = train::accuracy(train::predict(engine, test_set.x), test_set.y);
+  // 4. The best model on the held-out subjects, as `spikeline evaluate` does it.
+  const train::TrainingData data = train::load_training_data(config, o.threads);
+  const snn::Network& best = trained.best;
+  const train::Evaluation evaluation = train::evaluate(best, data.test, data.classes, o.threads);
+  result.test_accuracy = evaluation.accuracy;
+  train::write_evaluation_report(o.out / "evaluation.svg", evaluation, trained.epochs, best, data.test, 0);
+  write_file_atomic(o.out / "evaluation.json", evaluation.to_json().dump(2) + "\n");
   io::save_network(o.out / "model.json", best, io::NetworkFormat::Rockpool);
+  std::string curve_log;
+  for (const auto& e : trained.epochs)
+    curve_log += nlohmann::json{{"epoch", e.epoch + 1}, {"loss", e.loss}, {"train_acc", e.train_acc},
+                                {"val_acc", e.val_acc}, {"samples_per_s", e.samples_per_s}}
+                     .dump() + "\n";
   write_file_atomic(o.out / "training_log.jsonl", curve_log);
   plot_curves(trained.epochs, o.out / "learning_curve.svg");
 
@@ -149,6 +140,7 @@ DemoResult run_demo(const DemoOptions& o, const std::function<void(const std::st
                    {"chance_accuracy", 1.0 / static_cast<double>(result.classes.size())},
                    {"train_seconds", result.train_seconds},
                    {"seed", o.seed},
+                   {"checkpoint", (o.out / "checkpoint").string()},
                    {"curves", curves}};
   write_file_atomic(o.out / "report.json", result.report.dump(2) + "\n");
   log(fmt::format("result   test accuracy {:.3f} on held-out subjects (best val {:.3f} at epoch {}; "

@@ -87,6 +87,14 @@ std::vector<std::size_t> resolve_classes(std::span<const data::ClassInfo> classe
       const bool letter = n.size() == 1 && classes[k].letter && std::toupper(static_cast<unsigned char>(n[0])) == classes[k].letter;
       if (classes[k].name == n || letter) found = k;
     }
+    if (found == classes.size()) {  // WISDM short names ("dribbling", "pasta") by their letter
+      try {
+        const char l = data::activity_letter(n);
+        for (std::size_t k = 0; k < classes.size(); ++k)
+          if (classes[k].letter == l) found = k;
+      } catch (const InputError&) {
+      }
+    }
     if (found == classes.size()) {
       std::string known;
       for (const auto& c : classes) known += (known.empty() ? "" : ", ") + label(c);
@@ -239,6 +247,8 @@ DistanceMatrix class_distances(const data::WindowDataset& data, const DistanceOp
       m.parameters["bandwidth"] = o.kde.bandwidth;
     m.parameters["grid"] = {{"lo", o.grid.lo}, {"hi", o.grid.hi}, {"points", o.grid.points}};
     m.parameters["kde_tolerance"] = o.kde.tolerance;
+    if (!(o.kl_floor >= 0) || !std::isfinite(o.kl_floor)) throw InputError("kl floor", "must be >= 0");
+    if (o.kl_floor > 0) m.parameters["kl_floor"] = o.kl_floor;
     Array<double> kdes;
     if (!o.cache_dir.empty()) {
       rep.cache_file = o.cache_dir / fmt::format("kde-{:016x}.npy", kde_cache_key(split, data.classes, which, o.grid, o.kde));
@@ -262,6 +272,8 @@ DistanceMatrix class_distances(const data::WindowDataset& data, const DistanceOp
       }
     }
     const std::size_t G = o.grid.points;
+    if (o.kl_floor > 0)
+      for (double& v : kdes.data) v += o.kl_floor;
     parallel_for(pairs.size(), o.threads, [&](std::size_t p, int) {
       const auto [a, b] = pairs[p];
       double sum = 0;

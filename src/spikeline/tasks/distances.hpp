@@ -40,6 +40,9 @@ struct DistanceOptions {
   // kld
   KdeOptions kde;
   Grid grid;
+  // Added to every grid density before KL (0: scipy semantics, where a density that underflows
+  // to 0 against a positive one gives +inf; e.g. 1e-12 keeps narrow, clean data finite).
+  double kl_floor = 0.0;
   std::filesystem::path cache_dir;  // KDE cache folder; empty: no cache
   int threads = 1;
   bool progress = false;

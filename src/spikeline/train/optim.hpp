@@ -17,6 +17,12 @@ struct AdamOptions {
   double weight_decay = 0.0;  // L2 added to the gradient, as torch's Adam (not AdamW)
 };
 
+// Everything Adam carries between steps (for checkpoints and --resume).
+struct AdamState {
+  std::int64_t step = 0;
+  std::vector<std::vector<float>> exp_avg, exp_avg_sq;  // per parameter; empty before the first step
+};
+
 class Adam {
  public:
   explicit Adam(AdamOptions options = {}) : options_(options) {}
@@ -25,6 +31,12 @@ class Adam {
   void set_lr(double lr) { options_.lr = lr; }
   double lr() const { return options_.lr; }
   std::int64_t steps() const { return step_; }
+  AdamState state() const { return {step_, exp_avg_, exp_avg_sq_}; }
+  void set_state(AdamState s) {
+    step_ = s.step;
+    exp_avg_ = std::move(s.exp_avg);
+    exp_avg_sq_ = std::move(s.exp_avg_sq);
+  }
 
  private:
   AdamOptions options_;

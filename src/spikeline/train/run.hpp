@@ -1,0 +1,68 @@
+#pragma once
+// A training run from a config, and evaluation of a checkpoint: the library behind
+// `spikeline train` and `spikeline evaluate` (docs/training.md).
+#include <csignal>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "spikeline/snn/network.hpp"
+#include "spikeline/train/checkpoint.hpp"
+#include "spikeline/train/config.hpp"
+#include "spikeline/train/trainer.hpp"
+
+namespace spikeline::train {
+
+// The config's data: the chosen classes (labels re-indexed to their position in `classes`, as the
+// thesis's enabled_classes), each split as float rasters.
+struct TrainingData {
+  std::vector<std::string> classes;
+  LabelledSet train, val, test;
+  DataDescription description;
+};
+TrainingData load_training_data(const TrainConfig& config, int threads = 2);
+// The same class selection applied to another data file (for evaluate --data).
+TrainingData load_data_like(const TrainConfig& config, const std::filesystem::path& file, int threads = 2);
+
+snn::Network build_network(const TrainConfig& config, int n_in, int n_out, double data_dt);
+// Xylo's size limits (inputs <= 16, hidden neurons <= 1000, outputs <= 8): InputError naming what
+// is over, before any training.
+void check_xylo_limits(const snn::Network& net);
+
+struct RunOptions {
+  std::filesystem::path out;
+  bool resume = false;  // continue the checkpoint in `out` (its config, overridden by `config`)
+  bool progress = true;
+  const volatile std::sig_atomic_t* stop = nullptr;
+  std::function<void(const std::string&)> log = [](const std::string&) {};
+};
+
+struct RunResult {
+  TrainResult train;
+  std::vector<std::string> classes;
+  double seconds = 0.0;
+};
+RunResult run_training(const TrainConfig& config, const RunOptions& options);
+
+struct Evaluation {
+  std::vector<std::string> classes;
+  std::size_t samples = 0;
+  double accuracy = 0.0;
+  std::vector<std::vector<std::size_t>> confusion;  // [true][predicted]
+  std::vector<double> precision, recall, f1;
+  nlohmann::json to_json() const;
+  std::string table() const;  // console table
+};
+Evaluation evaluate(const snn::Network& net, const LabelledSet& set, std::vector<std::string> classes,
+                    int threads = 2);
+
+// SVG report: confusion matrix, training curves (from a checkpoint's log.jsonl lines) and the
+// output spike raster of sample `sample` of `set`.
+void write_evaluation_report(const std::filesystem::path& svg, const Evaluation& eval,
+                             const std::vector<EpochReport>& curves, const snn::Network& net,
+                             const LabelledSet& set, std::size_t sample);
+
+}  // namespace spikeline::train

@@ -1,0 +1,81 @@
+// Config parsing: defaults, every key read back, unknown keys and bad values named by key path,
+// overrides, and the thesis's task names.
+#include <gtest/gtest.h>
+
+#include "spikeline/core/error.hpp"
+#include "spikeline/train/config.hpp"
+#include "support/shared.hpp"
+
+namespace spikeline::train {
+namespace {
+
+using nlohmann::json;
+
+std::string error_of(const json& doc) {
+  try {
+    config_from_json(doc, "run.json");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, DefaultsAreTheThesisRecipe) {
+  const TrainConfig c = config_from_json({{"data", {{"file", "s.npz"}}}}, "run.json");
+  EXPECT_EQ(c.model.architecture, "ff_deep_deep_res");
+  EXPECT_EQ(c.model.hidden, 256);
+  EXPECT_DOUBLE_EQ(c.optim.lr, 1e-3);
+  EXPECT_EQ(c.batch_size, 1024);
+  EXPECT_EQ(c.epochs, 1500);
+  EXPECT_EQ(c.prune.max_fan_out, 0);
+}
+
+TEST(Config, ResolvedConfigReadsBackEqual) {
+  json doc = {{"data", {{"file", "/d/s.npz"}, {"classes", {"dribbling", "typing"}}}},
+              {"model", {{"architecture", "rec_simple"}, {"hidden", 32}, {"target", "xylo"},
+                         {"neuron", {{"tau_mem", 0.05}, {"spike_fn", "periodic_exponential"}}}}},
+              {"optim", {{"lr", 0.01}, {"schedule", "exponential"}, {"gamma", 0.99}}},
+              {"prune", {{"max_fan_out", 63}, {"every", 10}}},
+              {"early_stop", {{"window", 100}}},
+              {"epochs", 7}, {"seed", 3}};
+  const TrainConfig c = config_from_json(doc, "run.json");
+  const json resolved = config_to_json(c);
+  EXPECT_EQ(config_to_json(config_from_json(resolved, "resolved.json")), resolved);
+  EXPECT_EQ(c.model.neuron.spike_fn, "periodic_exponential");
+  EXPECT_EQ(c.prune.max_fan_out, 63);
+  EXPECT_EQ(c.early_stop.window, 100);
+}
+
+TEST(Config, UnknownKeysAndBadValuesNameTheKeyPath) {
+  EXPECT_NE(error_of({{"data", {{"file", "s"}}}, {"epoch", 3}}).find("run.json: epoch: unknown key"), std::string::npos);
+  EXPECT_NE(error_of({{"data", {{"file", "s"}}}, {"model", {{"neuron", {{"tau", 1}}}}}}).find("model.neuron.tau: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"data", {{"file", "s"}}}, {"optim", {{"lr", -1}}}}).find("optim.lr"), std::string::npos);
+  EXPECT_NE(error_of({{"data", {{"file", "s"}}}, {"epochs", "many"}}).find("epochs: must be an integer"), std::string::npos);
+  EXPECT_NE(error_of({{"data", {{"file", "s"}}}, {"model", {{"architecture", "cnn"}}}}).find("model.architecture"),
+            std::string::npos);
+  EXPECT_NE(error_of(json::object()).find("data.file: is required"), std::string::npos);
+}
+
+TEST(Config, OverridesEditTheDocument) {
+  json doc = {{"data", {{"file", "s.npz"}}}};
+  apply_override(doc, "optim.lr=0.01");
+  apply_override(doc, "model.architecture=rec_deep");
+  apply_override(doc, "epochs=4");
+  const TrainConfig c = config_from_json(doc, "run.json");
+  EXPECT_DOUBLE_EQ(c.optim.lr, 0.01);
+  EXPECT_EQ(c.model.architecture, "rec_deep");
+  EXPECT_EQ(c.epochs, 4);
+  EXPECT_THROW(apply_override(doc, "no_equals"), InputError);
+  apply_override(doc, "optim.lrr=1");
+  EXPECT_THROW(config_from_json(doc, "run.json"), InputError);
+}
+
+TEST(Config, ThesisTaskNamesGiveActivities) {
+  SPIKELINE_REQUIRE_SHARED(tasks, "fixtures/thesis/defined_tasks.json");
+  EXPECT_EQ(task_classes(tasks, "2CB"), (std::vector<std::string>{"dribbling_basketball", "typing"}));
+  EXPECT_THROW(task_classes(tasks, "9CB"), InputError);
+}
+
+}  // namespace
+}  // namespace spikeline::train
