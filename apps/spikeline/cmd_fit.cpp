@@ -112,7 +112,7 @@ void add_fit_commands(CLI::App& app) {
       "train", "Train a spiking network from a config file (docs/config.md); writes a checkpoint directory "
                "(best model, thesis metadata, resolved config, per-epoch log, optimiser state). Ctrl-C stops "
                "after the current batch with everything saved; --resume continues.");
-  tr->add_option("--config", f->config, "Config file (JSON)");
+  tr->add_option("--config", f->config, "Config file: JSON, or YAML (.yaml/.yml)");
   tr->add_option("--out", f->out, "Checkpoint directory")->capture_default_str();
   tr->add_flag("--resume", f->resume, "Continue the run saved in --out (its config unless --config is given)");
   tr->add_option("--set", f->set, "Override a config key: key.path=value (repeatable)");

@@ -1,5 +1,5 @@
 #pragma once
-// A training run described by a config file (JSON; every key: docs/config.md). Parsing is strict:
+// A training run described by a config file (JSON or YAML; every key: docs/config.md). Parsing is strict:
 // an unknown key or a value of the wrong type is an InputError naming the file and the key path
 // ("run.json: optim.lr: must be > 0"). Flags override keys by editing the parsed document before
 // it is read (apply_override), so a flag is checked exactly like the key it replaces.
@@ -74,8 +74,10 @@ TrainConfig config_from_json(const nlohmann::json& doc, const std::string& sourc
                              const std::filesystem::path& base_dir = {});
 // Every key, with defaults filled in: the resolved config saved with a run (reads back equal).
 nlohmann::json config_to_json(const TrainConfig& config);
-// The parsed file (.json).
+// The parsed file: .yaml/.yml as YAML (converted to the same JSON document), anything else as JSON.
 nlohmann::json read_config_document(const std::filesystem::path& path);
+// YAML text as a JSON document; InputError "<source>:<line>:<column>" on malformed YAML.
+nlohmann::json config_document_from_yaml(std::string_view text, const std::string& source);
 TrainConfig load_config(const std::filesystem::path& path);
 
 // "optim.lr=0.01": sets the key at a dotted path; the value is read as JSON when it parses

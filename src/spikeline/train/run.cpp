@@ -310,6 +310,8 @@ void write_evaluation_report(const std::filesystem::path& svg, const Evaluation&
     canvas.polyline(l, report::palette(0), 2);
     canvas.polyline(ta, report::palette(1), 2);
     canvas.polyline(va, report::palette(2), 2);
+    canvas.text({acc.left + acc.width - 150, acc.top + acc.height - 12}, "train", 11, report::palette(1));
+    canvas.text({acc.left + acc.width - 100, acc.top + acc.height - 12}, "validation", 11, report::palette(2));
   }
   // Output spike raster of one sample.
   if (sample < set.size()) {

@@ -94,9 +94,23 @@ TEST(TrainCli, FlagsOverrideKeysAndBadKeysAreNamed) {
   EXPECT_NE(xylo.err.find("1001 hidden neurons (Xylo has 1000)"), std::string::npos) << xylo.err;
 }
 
+TEST(TrainCli, ClassesByTaskName) {
+  const auto dir = test::scratch_dir("train_task");
+  const auto config = write_config(dir, 1);
+  // NeHAR order A B C D ...: indices 0 and 3 are walking and sitting.
+  test::write_text(dir / "tasks.json", R"({"WS": [0, 3]})");
+  const auto r = test::run_cli("train --config " + config.string() + " --out " + (dir / "o").string() +
+                                   " --set data.classes=[] --set data.task=WS --set data.tasks_file=" +
+                                   (dir / "tasks.json").string() + " --quiet", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto tm = nlohmann::json::parse(read_file_text(dir / "o" / "training_metadata.json"));
+  EXPECT_EQ(tm.at("input_params").at("enabled_classes"), nlohmann::json({0, 2}));
+  EXPECT_EQ(tm.at("input_params").at("class_names"), nlohmann::json({"walking", "sitting"}));
+}
+
 TEST(TrainCli, SigintStopsCleanlyAndResumeReachesTheSameWeights) {
   const auto dir = test::scratch_dir("train_sigint");
-  const auto config = write_config(dir, 120);
+  const auto config = write_config(dir, 300);
   const auto full = test::run_cli("train --config " + config.string() + " --out " + (dir / "full").string() + " --quiet", dir);
   ASSERT_EQ(full.exit_code, 0) << full.err;
   // Interrupt once the first epoch has been logged.
@@ -110,7 +124,7 @@ TEST(TrainCli, SigintStopsCleanlyAndResumeReachesTheSameWeights) {
   EXPECT_NE(test::slurp(dir / "int.out").find("--resume"), std::string::npos) << test::slurp(dir / "int.out");
   const auto progress = nlohmann::json::parse(read_file_text(part / "resume" / "progress.json"));
   EXPECT_EQ(progress.at("stop"), "interrupted");
-  EXPECT_LT(progress.at("next_epoch").get<int>(), 120);
+  EXPECT_LT(progress.at("next_epoch").get<int>(), 300);
   const auto resumed = test::run_cli("train --resume --out " + part.string() + " --quiet", dir);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_TRUE(read_file_text(part / "resume" / "params") == read_file_text(dir / "full" / "resume" / "params"));

@@ -71,6 +71,57 @@ TEST(Config, OverridesEditTheDocument) {
   EXPECT_THROW(config_from_json(doc, "run.json"), InputError);
 }
 
+// The example configs shipped in configs/ parse (their data files need not exist to be read).
+TEST(Config, ShippedExamplesParse) {
+  const auto dir = std::filesystem::path(SPIKELINE_SOURCE_DIR) / "configs";
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json" && entry.path().extension() != ".yaml") continue;
+    EXPECT_NO_THROW(load_config(entry.path())) << entry.path();
+    ++n;
+  }
+  EXPECT_GE(n, 3);
+  EXPECT_EQ(config_to_json(load_config(dir / "demo_synthetic.yaml")),
+            config_to_json(load_config(dir / "demo_synthetic.json")));
+  const TrainConfig c = load_config(dir / "wisdm_2cb.json");
+  EXPECT_EQ(c.model.architecture, "ff_deep_deep_res");
+  EXPECT_EQ(c.prune.max_fan_out, 63);
+  EXPECT_EQ(c.model.target, "xylo");
+  EXPECT_TRUE(c.data.file.is_absolute());
+}
+
+TEST(Config, YamlReadsAsTheSameDocument) {
+  const json doc = config_document_from_yaml(R"(
+data:
+  file: s.npz
+  classes: [dribbling, typing]
+model:
+  architecture: rec_simple
+  hidden: 32
+  neuron: {tau_mem: 0.05, spike_fn: periodic_exponential}
+optim:
+  lr: 1e-2
+epochs: 7
+seed: 3
+)", "run.yaml");
+  const TrainConfig c = config_from_json(doc, "run.yaml");
+  EXPECT_EQ(c.data.classes, (std::vector<std::string>{"dribbling", "typing"}));
+  EXPECT_EQ(c.model.hidden, 32);
+  EXPECT_DOUBLE_EQ(c.model.neuron.tau_mem, 0.05);
+  EXPECT_DOUBLE_EQ(c.optim.lr, 0.01);
+  EXPECT_EQ(c.epochs, 7);
+  try {
+    config_from_json(config_document_from_yaml("data: {file: s.npz}\nepoch: 3\n", "run.yaml"), "run.yaml");
+    ADD_FAILURE() << "unknown key accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("run.yaml: epoch: unknown key"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(config_document_from_yaml("data: [1, 2\n", "bad.yaml"), InputError);
+  // A quoted number stays a string, so a wrong type is still caught.
+  EXPECT_THROW(config_from_json(config_document_from_yaml("data: {file: s.npz}\nepochs: '3'\n", "q.yaml"), "q.yaml"),
+               InputError);
+}
+
 TEST(Config, ThesisTaskNamesGiveActivities) {
   SPIKELINE_REQUIRE_SHARED(tasks, "fixtures/thesis/defined_tasks.json");
   EXPECT_EQ(task_classes(tasks, "2CB"), (std::vector<std::string>{"dribbling_basketball", "typing"}));
