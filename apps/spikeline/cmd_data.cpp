@@ -175,7 +175,7 @@ void run_synth(SynthArgs a) {
 // ---- data encode ----------------------------------------------------------------------------
 
 struct EncodeArgs {
-  std::string in, out, encoder = "phase4", phase_channels = "filterbank", negative = "shift", config;
+  std::string in, out, encoder = "phase4", phase_channels = "posneg", negative = "shift", config;
   int bits = 4, bands = 2, order = 2, max_spikes = 1, threads = default_threads();
   double fs = 0, f_min = 0.5, f_max = 10.0, dt = 0, modifier = 1.0;
   std::vector<float> threshold;

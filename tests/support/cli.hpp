@@ -1,6 +1,7 @@
 #pragma once
 // Runs the real spikeline binary for end-to-end tests and captures its exit code and output.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -42,9 +43,11 @@ inline void write_text(const std::filesystem::path& p, const std::string& text) 
   std::ofstream(p, std::ios::binary) << text;
 }
 
-// A fresh scratch folder per test under the system temp directory.
+// A fresh scratch folder per test under the system temp directory. The process id keeps tests
+// that ctest runs in parallel (one process each) out of each other's way.
 inline std::filesystem::path scratch_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("spikeline_e2e_" + name);
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("spikeline_test_" + std::to_string(::getpid()) + "_" + name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

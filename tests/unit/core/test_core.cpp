@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -48,7 +49,8 @@ TEST(ParallelFor, RunsEveryTaskOnceAndRethrows) {
 }
 
 TEST(AtomicWrite, ReplacesWholeFileAndLeavesNoTemporaries) {
-  const auto dir = std::filesystem::temp_directory_path() / "spikeline_test_atomic";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("spikeline_test_atomic_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   const auto file = dir / "sub" / "out.txt";
   write_file_atomic(file, std::string_view("first version, longer"));

@@ -106,6 +106,7 @@ TEST(Filterbank, BandsAndButterworthMatchScipy) {
 
 TEST(PhaseEncoder, FilterbankIsBandThenPhaseCode) {
   PhaseParams p;  // defaults: 2 bands, fs 20, 0.5..10 Hz, order 2, 4 bits
+  p.channels = PhaseChannels::filterbank;
   std::vector<float> x(40 * 2);
   for (int t = 0; t < 40; ++t) {
     x[t * 2] = static_cast<float>(std::sin(0.7 * t)) + 9.81f;
@@ -187,13 +188,13 @@ TEST(EncoderConfig, FromJsonChecksKeysAndValues) {
   EXPECT_THROW(encoder_from_json({{"type", "phase"}, {"bitz", 4}}), InputError);
   EXPECT_THROW(encoder_from_json({{"type", "phase4"}, {"bits", 3}}), InputError);
   EXPECT_THROW(encoder_from_json({{"type", "phase"}, {"channels", "tri"}}), InputError);
-  EXPECT_THROW(encoder_from_json({{"type", "phase"}, {"f_min", 20.0}}), InputError);
+  EXPECT_THROW(encoder_from_json({{"type", "phase"}, {"channels", "filterbank"}, {"f_min", 20.0}}), InputError);
   EXPECT_THROW(encoder_from_json({{"type", "delta"}, {"threshold", -1}}), InputError);
   EXPECT_THROW(encoder_from_json({{"type", "rate"}, {"max_spikes", 0}}), InputError);
   EXPECT_THROW(encoder_from_json({{"type", "ttfs"}}), InputError);
   EXPECT_THROW(encoder_from_json({{"type", "delta"}, {"threshold", "big"}}), InputError);
   // The JSON written to sidecars reads back to the same encoder.
-  const auto j = encoder_to_json(encoder_from_json({{"type", "phase"}, {"bits", 2}}));
+  const auto j = encoder_to_json(encoder_from_json({{"type", "phase"}, {"channels", "filterbank"}, {"bits", 2}}));
   EXPECT_EQ(j["bits"], 2);
   EXPECT_EQ(j["band_edges_hz"].size(), 2u);
 }
@@ -228,7 +229,9 @@ TEST(EncodeDataset, ShapesLabelsAndSidecar) {
     for (std::size_t i = 0; i < ds.splits[s].x.size(); ++i) ds.splits[s].x[i] = static_cast<float>(std::sin(0.37 * i));
     for (std::size_t i = 0; i < n; ++i) ds.splits[s].y.push_back(static_cast<std::int32_t>(i % 2));
   }
-  const data::SpikeSet set = encode_dataset(ds, PhaseParams{}, {}, 2);
+  PhaseParams filterbank;
+  filterbank.channels = PhaseChannels::filterbank;
+  const data::SpikeSet set = encode_dataset(ds, filterbank, {}, 2);
   EXPECT_EQ(set.steps(), 40u);
   EXPECT_EQ(set.channels(), 12u);
   EXPECT_EQ(set.splits[2].x.shape, (Shape{5, 40, 12}));
@@ -237,13 +240,13 @@ TEST(EncodeDataset, ShapesLabelsAndSidecar) {
   EXPECT_EQ(set.info.channels[1], "acc_x:band1");
   // Window i of a split encodes exactly as encode_window does.
   std::vector<std::uint8_t> one(40 * 12);
-  encode_window(PhaseParams{}, std::span<const float>(ds.splits[2].x.ptr() + 4 * 240, 240), 40, 6, one);
+  encode_window(filterbank, std::span<const float>(ds.splits[2].x.ptr() + 4 * 240, 240), 40, 6, one);
   EXPECT_TRUE(std::equal(one.begin(), one.end(), set.splits[2].x.ptr() + 4 * 480));
 
   TimeScale dynapse;
   dynapse.sample_time_modifier = 0.02;
   dynapse.dt = 1e-3;
-  const data::SpikeSet d = encode_dataset(ds, PhaseParams{}, dynapse, 1);
+  const data::SpikeSet d = encode_dataset(ds, filterbank, dynapse, 1);
   EXPECT_EQ(d.steps(), 40u);
   EXPECT_EQ(d.splits[0].x.data, set.splits[0].x.data);
   EXPECT_DOUBLE_EQ(d.info.sample_time_modifier, 0.02);

@@ -1,6 +1,7 @@
 // Task search against brute force; class medians, distance matrices, the KDE cache, JSON round
 // trips, plots, and errors that name the file or field.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -81,7 +82,8 @@ data::WindowDataset small_dataset() {
 }
 
 std::filesystem::path temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("spikeline_tasks_" + name);
+  auto dir = std::filesystem::temp_directory_path() /
+             ("spikeline_tasks_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
