@@ -10,5 +10,6 @@ void add_train_commands(CLI::App& app);  // demo (train on built-in data)
 void add_fit_commands(CLI::App& app);    // train, evaluate (from a config)
 void add_data_commands(CLI::App& app);   // data prepare, synth, encode, info, plot
 void add_tasks_commands(CLI::App& app);  // tasks distances, search, plot-kde, plot-distances
+void add_xylo_commands(CLI::App& app);   // xylo map, quantize, validate, sim
 
 }  // namespace spikeline::cli

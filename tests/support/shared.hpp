@@ -10,6 +10,20 @@
 
 namespace spikeline::test {
 
+// True in sanitizer builds (GCC defines __SANITIZE_ADDRESS__, clang has __has_feature): tests on
+// the full real data set read a subset there to keep the run short.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kUnderSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kUnderSanitizer = true;
+#else
+inline constexpr bool kUnderSanitizer = false;
+#endif
+#else
+inline constexpr bool kUnderSanitizer = false;
+#endif
+
 inline std::filesystem::path shared_dir() {
   if (const char* env = std::getenv("SPIKELINE_SHARED")) return env;
   return std::filesystem::path(SPIKELINE_SOURCE_DIR) / ".." / "shared";

@@ -24,25 +24,8 @@ namespace spikeline::pipeline {
 namespace {
 
 void plot_curves(const std::vector<train::EpochReport>& epochs, const std::filesystem::path& path) {
-  report::Canvas canvas(640, 420);
-  const double n = std::max<double>(1, static_cast<double>(epochs.size()));
-  double max_loss = 1e-9;
-  for (const auto& e : epochs) max_loss = std::max(max_loss, e.loss);
-  report::Axes loss_axes{70, 35, 540, 130, 1, n, 0, max_loss * 1.05};
-  report::Axes acc_axes{70, 235, 540, 130, 1, n, 0, 1};
-  loss_axes.draw(canvas, "training loss (cross-entropy)", "", "loss");
-  acc_axes.draw(canvas, "accuracy", "epoch", "accuracy");
-  std::vector<report::Point> loss, train_acc, val_acc;
-  for (const auto& e : epochs) {
-    loss.push_back(loss_axes.map(e.epoch + 1, e.loss));
-    train_acc.push_back(acc_axes.map(e.epoch + 1, e.train_acc));
-    val_acc.push_back(acc_axes.map(e.epoch + 1, e.val_acc));
-  }
-  canvas.polyline(loss, report::palette(0), 2);
-  canvas.polyline(train_acc, report::palette(1), 2);
-  canvas.polyline(val_acc, report::palette(2), 2);
-  canvas.text({470, 255}, "train", 11, report::palette(1));
-  canvas.text({520, 255}, "validation", 11, report::palette(2));
+  report::Canvas canvas(640, 400);
+  train::draw_training_curves(canvas, epochs, 70, 35, 540);
   canvas.save(path);
   canvas.save(std::filesystem::path(path).replace_extension(".png"));
 }

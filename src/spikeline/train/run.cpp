@@ -271,6 +271,28 @@ Evaluation evaluate(const snn::Network& net, const LabelledSet& set, std::vector
   return ev;
 }
 
+void draw_training_curves(report::Canvas& canvas, std::span<const EpochReport> curves, double left,
+                          double top, double width) {
+  double max_loss = 1e-9;
+  for (const auto& e : curves) max_loss = std::max(max_loss, e.loss);
+  const double n = std::max<double>(2, static_cast<double>(curves.size()));
+  report::Axes loss{left, top, width, 130, 1, n, 0, max_loss * 1.05};
+  report::Axes acc{left, top + 190, width, 130, 1, n, 0, 1};
+  loss.draw(canvas, "training loss", "", "loss");
+  acc.draw(canvas, "accuracy (train, validation)", "epoch", "accuracy");
+  std::vector<report::Point> l, ta, va;
+  for (const auto& e : curves) {
+    l.push_back(loss.map(e.epoch + 1, e.loss));
+    ta.push_back(acc.map(e.epoch + 1, e.train_acc));
+    va.push_back(acc.map(e.epoch + 1, e.val_acc));
+  }
+  canvas.polyline(l, report::palette(0), 2);
+  canvas.polyline(ta, report::palette(1), 2);
+  canvas.polyline(va, report::palette(2), 2);
+  canvas.text({acc.left + acc.width - 150, acc.top + acc.height - 12}, "train", 11, report::palette(1));
+  canvas.text({acc.left + acc.width - 100, acc.top + acc.height - 12}, "validation", 11, report::palette(2));
+}
+
 void write_evaluation_report(const std::filesystem::path& svg, const Evaluation& ev,
                              const std::vector<EpochReport>& curves, const snn::Network& net,
                              const LabelledSet& set, std::size_t sample) {
@@ -293,26 +315,7 @@ void write_evaluation_report(const std::filesystem::path& svg, const Evaluation&
     }
   }
   // Training curves.
-  if (!curves.empty()) {
-    double max_loss = 1e-9;
-    for (const auto& e : curves) max_loss = std::max(max_loss, e.loss);
-    const double n = std::max<double>(2, static_cast<double>(curves.size()));
-    report::Axes loss{600, 70, 360, 130, 1, n, 0, max_loss * 1.05};
-    report::Axes acc{600, 260, 360, 130, 1, n, 0, 1};
-    loss.draw(canvas, "training loss", "", "loss");
-    acc.draw(canvas, "accuracy (train, validation)", "epoch", "accuracy");
-    std::vector<report::Point> l, ta, va;
-    for (const auto& e : curves) {
-      l.push_back(loss.map(e.epoch + 1, e.loss));
-      ta.push_back(acc.map(e.epoch + 1, e.train_acc));
-      va.push_back(acc.map(e.epoch + 1, e.val_acc));
-    }
-    canvas.polyline(l, report::palette(0), 2);
-    canvas.polyline(ta, report::palette(1), 2);
-    canvas.polyline(va, report::palette(2), 2);
-    canvas.text({acc.left + acc.width - 150, acc.top + acc.height - 12}, "train", 11, report::palette(1));
-    canvas.text({acc.left + acc.width - 100, acc.top + acc.height - 12}, "validation", 11, report::palette(2));
-  }
+  if (!curves.empty()) draw_training_curves(canvas, curves, 600, 70, 360);
   // Output spike raster of one sample.
   if (sample < set.size()) {
     const std::size_t T = set.x.dim(1), Cin = set.x.dim(2);

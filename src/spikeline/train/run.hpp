@@ -4,11 +4,13 @@
 #include <csignal>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "spikeline/report/plot.hpp"
 #include "spikeline/snn/network.hpp"
 #include "spikeline/train/checkpoint.hpp"
 #include "spikeline/train/config.hpp"
@@ -61,6 +63,11 @@ Evaluation evaluate(const snn::Network& net, const LabelledSet& set, std::vector
 
 // SVG report: confusion matrix, training curves (from a checkpoint's log.jsonl lines) and the
 // output spike raster of sample `sample` of `set`.
+// Loss and accuracy (train, validation) per epoch, two stacked panels of `width` pixels starting at
+// (left, top); 320 pixels high in all.
+void draw_training_curves(report::Canvas& canvas, std::span<const EpochReport> curves, double left,
+                          double top, double width);
+
 void write_evaluation_report(const std::filesystem::path& svg, const Evaluation& eval,
                              const std::vector<EpochReport>& curves, const snn::Network& net,
                              const LabelledSet& set, std::size_t sample);

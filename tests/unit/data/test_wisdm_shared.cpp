@@ -17,21 +17,10 @@
 using namespace spikeline;
 using namespace spikeline::data;
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SPIKELINE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SPIKELINE_ASAN 1
-#endif
-#endif
 
 namespace {
 
-#ifdef SPIKELINE_ASAN
-constexpr bool kAllSubjects = false;
-#else
-constexpr bool kAllSubjects = true;
-#endif
+constexpr bool kAllSubjects = !test::kUnderSanitizer;
 
 // DATA.md section 3.1: windows of 40 samples with stride 20 and 40 per activity (46 subjects),
 // counted there on the accelerometer length of each (subject, activity).

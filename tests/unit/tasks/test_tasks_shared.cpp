@@ -20,21 +20,10 @@
 using namespace spikeline;
 using namespace spikeline::tasks;
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SPIKELINE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SPIKELINE_ASAN 1
-#endif
-#endif
 
 namespace {
 
-#ifdef SPIKELINE_ASAN
-constexpr bool kAllSubjects = false;
-#else
-constexpr bool kAllSubjects = true;
-#endif
+constexpr bool kAllSubjects = !test::kUnderSanitizer;
 
 // The thesis's tasks (defined_tasks.json decoded through the NeHAR order, DATA.md section 4.3).
 struct ThesisTask {

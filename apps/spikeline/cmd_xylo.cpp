@@ -1,0 +1,171 @@
+// spikeline xylo map | quantize | validate | sim: deployment to SynSense Xylo Audio 2 (docs/xylo.md).
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "commands.hpp"
+#include "spikeline/core/error.hpp"
+#include "spikeline/hw/xylo/mapper.hpp"
+#include "spikeline/hw/xylo/quantize.hpp"
+#include "spikeline/hw/xylo/sim.hpp"
+#include "spikeline/hw/xylo/validate.hpp"
+#include "spikeline/io/network_file.hpp"
+#include "spikeline/io/npy.hpp"
+
+namespace spikeline::cli {
+
+namespace {
+
+namespace xylo = spikeline::hw::xylo;
+
+struct XyloArgs {
+  std::string model, spec, config, input, out;
+  std::string method = "global";
+  std::string dash_fix = "per-neuron";
+  bool rockpool_bugs = false;
+  bool reset_each_sample = false;
+};
+
+void map_cmd(const XyloArgs& a) {
+  const auto result = xylo::map_network(io::load_network(a.model));
+  for (const auto& w : result.warnings) std::fprintf(stderr, "spikeline: warning: %s\n", w.c_str());
+  xylo::write_spec(a.out, result.spec);
+  std::printf("wrote %s: %d inputs, %d hidden, %d readout neurons, dt %g s\n", a.out.c_str(), result.spec.n_in,
+              result.spec.n_hid, result.spec.n_out, result.spec.dt);
+}
+
+void quantize_cmd(const XyloArgs& a) {
+  const xylo::FloatSpec spec = xylo::read_float_spec(a.spec);
+  xylo::QuantizeOptions opt;
+  opt.method = a.method == "channel" ? xylo::QuantizeMethod::Channel : xylo::QuantizeMethod::Global;
+  opt.rockpool_bugs = a.rockpool_bugs;
+  xylo::IntSpec q = xylo::quantize(spec, opt);
+  const auto fix = a.dash_fix == "thesis" ? xylo::DashZeroFix::Thesis
+                   : a.dash_fix == "none" ? xylo::DashZeroFix::None
+                                          : xylo::DashZeroFix::PerNeuron;
+  if (xylo::fix_zero_synaptic_dash(q, fix))
+    std::fprintf(stderr, "spikeline: note: dash_syn/dash_syn_out of 0 raised (--dash-fix %s)\n", a.dash_fix.c_str());
+  xylo::write_spec(a.out, q);
+  const auto problems = xylo::validate(q);
+  std::printf("wrote %s (%s quantisation%s)%s\n", a.out.c_str(), a.method.c_str(),
+              a.rockpool_bugs ? ", Rockpool 2.7 bugs reproduced" : "",
+              problems.empty() ? "" : ("; " + std::to_string(problems.size()) + " violation(s) of the chip limits, "
+                                       "see 'spikeline xylo validate'").c_str());
+}
+
+void validate_cmd(const XyloArgs& a) {
+  const auto problems = xylo::validate(xylo::read_int_spec(a.config));
+  for (const auto& p : problems) std::printf("%s: %s\n", a.config.c_str(), p.c_str());
+  if (!problems.empty())
+    throw InputError(a.config, std::to_string(problems.size()) + " violation(s) of the Xylo Audio 2 limits");
+  std::printf("%s: valid for Xylo Audio 2 (syns61201)\n", a.config.c_str());
+}
+
+// Event counts [T, C] or [B, T, C]; integral values 0..255 (the core's uint8 input).
+std::vector<std::uint8_t> load_events(const std::string& path, Shape& shape, int n_in) {
+  const io::NpyArray arr = io::read_npy(path);
+  shape = arr.shape;
+  if (shape.size() == 2) shape.insert(shape.begin(), 1);
+  if (shape.size() != 3)
+    throw InputError(path, "expected event counts [T, C] or [B, T, C], got " + shape_to_string(arr.shape));
+  if (shape[2] != std::size_t(n_in))
+    throw InputError(path, "expected " + std::to_string(n_in) + " channels (the config's inputs), got " +
+                               std::to_string(shape[2]));
+  const std::vector<double> v = arr.to_double();
+  std::vector<std::uint8_t> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!(v[i] >= 0.0 && v[i] <= 255.0) || std::nearbyint(v[i]) != v[i])
+      throw InputError(path, "element " + std::to_string(i) + " = " + std::to_string(v[i]) +
+                                 ": event counts must be integers 0..255");
+    out[i] = static_cast<std::uint8_t>(v[i]);
+  }
+  return out;
+}
+
+template <class T>
+void append(std::vector<T>& dst, const std::vector<T>& src) {
+  dst.insert(dst.end(), src.begin(), src.end());
+}
+
+void sim_cmd(const XyloArgs& a) {
+  xylo::XyloSimulator sim(xylo::CoreConfig::from_spec(xylo::read_int_spec(a.config)));
+  const auto& c = sim.config();
+  Shape shape;
+  const std::vector<std::uint8_t> x = load_events(a.input, shape, c.n_in);
+  const std::size_t batch = shape[0], steps = shape[1];
+  xylo::SimRecord all;
+  for (std::size_t b = 0; b < batch; ++b) {
+    if (a.reset_each_sample) sim.reset_state();
+    const auto first = x.begin() + static_cast<std::ptrdiff_t>(b * steps * c.n_in);
+    const auto r = sim.evolve(std::vector<std::uint8_t>(first, first + static_cast<std::ptrdiff_t>(steps * c.n_in)),
+                              static_cast<int>(steps));
+    append(all.output, r.output);
+    append(all.vmem, r.vmem);
+    append(all.isyn, r.isyn);
+    append(all.isyn2, r.isyn2);
+    append(all.spikes, r.spikes);
+    append(all.vmem_out, r.vmem_out);
+    append(all.isyn_out, r.isyn_out);
+  }
+  const bool two_d = io::read_npy(a.input).shape.size() == 2;
+  auto dims = [&](int n) { return two_d ? Shape{steps, std::size_t(n)} : Shape{batch, steps, std::size_t(n)}; };
+  io::Npz npz;
+  npz.add("output", io::NpyArray::from<std::uint8_t>(dims(c.n_out), all.output));
+  npz.add("Vmem", io::NpyArray::from<std::int16_t>(dims(c.n_hid), all.vmem));
+  npz.add("Isyn", io::NpyArray::from<std::int16_t>(dims(c.n_hid), all.isyn));
+  npz.add("Isyn2", io::NpyArray::from<std::int16_t>(dims(c.n_hid), all.isyn2));
+  npz.add("Spikes", io::NpyArray::from<std::uint8_t>(dims(c.n_hid), all.spikes));
+  npz.add("Vmem_out", io::NpyArray::from<std::int16_t>(dims(c.n_out), all.vmem_out));
+  npz.add("Isyn_out", io::NpyArray::from<std::int16_t>(dims(c.n_out), all.isyn_out));
+  io::write_npz(a.out, npz);
+  std::printf("wrote %s: %zu sample(s) x %zu steps, %d readout neurons\n", a.out.c_str(), batch, steps, c.n_out);
+}
+
+}  // namespace
+
+void add_xylo_commands(CLI::App& app) {
+  auto* xy = app.add_subcommand("xylo", "Deploy to SynSense Xylo Audio 2: map, quantise, validate, simulate");
+  xy->require_subcommand(1);
+
+  auto map_args = std::make_shared<XyloArgs>();
+  auto* map = xy->add_subcommand("map", "Map a network to a float Xylo specification (Rockpool 2.7 mapper)");
+  map->add_option("--model", map_args->model, "Network file: Rockpool model JSON or Spikeline network JSON")
+      ->required()->check(CLI::ExistingFile);
+  map->add_option("--out", map_args->out, "Output specification JSON (Rockpool's key names, float values)")->required();
+  map->callback([map_args] { map_cmd(*map_args); });
+
+  auto q_args = std::make_shared<XyloArgs>();
+  auto* quant = xy->add_subcommand("quantize", "Quantise a float specification to the chip's integers");
+  quant->add_option("--spec", q_args->spec, "Float specification JSON from 'xylo map'")->required()->check(CLI::ExistingFile);
+  quant->add_option("--method", q_args->method, "global (Rockpool global_quantize, as the thesis) or channel (per target neuron)")
+      ->capture_default_str()->check(CLI::IsMember({"global", "channel"}));
+  quant->add_flag("--rockpool-bugs", q_args->rockpool_bugs,
+                  "Reproduce Rockpool 2.7's quantisation bugs bit for bit (default: fixed; see docs/xylo.md)");
+  quant->add_option("--dash-fix", q_args->dash_fix,
+                    "Synaptic dash of 0 (erases input in one step): per-neuron (raise each 0 to 1), thesis (if "
+                    "element 0 is 0, add 1 to all) or none")
+      ->capture_default_str()->check(CLI::IsMember({"per-neuron", "thesis", "none"}));
+  quant->add_option("--out", q_args->out, "Output integer configuration JSON")->required();
+  quant->callback([q_args] { quantize_cmd(*q_args); });
+
+  auto v_args = std::make_shared<XyloArgs>();
+  auto* val = xy->add_subcommand("validate", "Check an integer configuration against the chip's limits");
+  val->add_option("--config", v_args->config, "Integer configuration JSON from 'xylo quantize'")
+      ->required()->check(CLI::ExistingFile);
+  val->callback([v_args] { validate_cmd(*v_args); });
+
+  auto s_args = std::make_shared<XyloArgs>();
+  auto* sim = xy->add_subcommand("sim", "Simulate the integer core bit-accurately (xylosim 0.1.3 semantics)");
+  sim->add_option("--config", s_args->config, "Integer configuration JSON from 'xylo quantize'")
+      ->required()->check(CLI::ExistingFile);
+  sim->add_option("--input", s_args->input, "Input event counts .npy, [T, C] or [B, T, C], integers 0..255")
+      ->required()->check(CLI::ExistingFile);
+  sim->add_option("--out", s_args->out, "Output .npz: 'output' (readout events) and the records 'Vmem', 'Isyn', "
+                  "'Isyn2', 'Spikes' (hidden) and 'Vmem_out', 'Isyn_out' (readout), shaped like the input")->required();
+  sim->add_flag("--reset-each-sample", s_args->reset_each_sample,
+                "Reset the state before each sample (default: carry it over, as the thesis evaluated)");
+  sim->callback([s_args] { sim_cmd(*s_args); });
+}
+
+}  // namespace spikeline::cli
