@@ -11,5 +11,6 @@ void add_fit_commands(CLI::App& app);    // train, evaluate (from a config)
 void add_data_commands(CLI::App& app);   // data prepare, synth, encode, info, plot
 void add_tasks_commands(CLI::App& app);  // tasks distances, search, plot-kde, plot-distances
 void add_xylo_commands(CLI::App& app);   // xylo map, quantize, validate, sim
+void add_dynapse2_commands(CLI::App& app);  // dynapse2 codec, sim
 
 }  // namespace spikeline::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   spikeline::cli::add_net_commands(app);
   spikeline::cli::add_bench_commands(app);
   spikeline::cli::add_xylo_commands(app);
+  spikeline::cli::add_dynapse2_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
