@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "support/shared.hpp"
 
 namespace spikeline::test {
@@ -37,6 +39,16 @@ inline CliResult run_cli(const std::string& args, const std::filesystem::path& w
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
+}
+
+// The command's stdout as JSON; a test failure (and an empty object) when it is not JSON.
+inline nlohmann::json parse_stdout_json(const CliResult& r) {
+  try {
+    return nlohmann::json::parse(r.out);
+  } catch (const nlohmann::json::exception& e) {
+    ADD_FAILURE() << "stdout is not JSON: " << e.what() << "\n" << r.out << "\n" << r.err;
+    return nlohmann::json::object();
+  }
 }
 
 inline void write_text(const std::filesystem::path& p, const std::string& text) {

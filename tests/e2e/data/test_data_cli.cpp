@@ -13,14 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-json parse_json(const test::CliResult& r) {
-  try {
-    return json::parse(r.out);
-  } catch (const json::exception& e) {
-    ADD_FAILURE() << "stdout is not JSON: " << e.what() << "\n" << r.out << "\n" << r.err;
-    return json::object();
-  }
-}
 
 std::size_t total(const json& splits) {
   return splits["train"]["n"].get<std::size_t>() + splits["val"]["n"].get<std::size_t>() +
@@ -33,7 +25,7 @@ TEST(DataCli, SynthPrepareEncodeInfoPlot) {
 
   auto r = test::run_cli("data synth --out " + syn + " --subjects 5 --seconds 20 --seed 3 --gzip --json", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  json j = parse_json(r);
+  json j = test::parse_stdout_json(r);
   EXPECT_EQ(j["subjects"].size(), 5u);
   EXPECT_EQ(j["activities"], "ABCDEFGQ");
   EXPECT_TRUE(std::filesystem::exists(dir / "syn/raw/watch/accel/data_1600_accel_watch.txt.gz"));
@@ -43,7 +35,7 @@ TEST(DataCli, SynthPrepareEncodeInfoPlot) {
                         " --split subject --seed 1 --format json -q",
                     dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = parse_json(r);
+  j = test::parse_stdout_json(r);
   EXPECT_EQ(j["format"], "spikeline.windows");
   EXPECT_EQ(j["classes"].size(), 8u);
   EXPECT_EQ(j["split"]["method"], "subject");
@@ -63,7 +55,7 @@ TEST(DataCli, SynthPrepareEncodeInfoPlot) {
                         " --encoder phase4 --format json -q",
                     dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = parse_json(r);
+  j = test::parse_stdout_json(r);
   EXPECT_EQ(j["format"], "spikeline.spikes");
   EXPECT_EQ(j["steps"], 40);
   EXPECT_EQ(j["channels"].size(), 12u);
@@ -79,14 +71,14 @@ TEST(DataCli, SynthPrepareEncodeInfoPlot) {
                         " --encoder delta --threshold 0.3 --dynapse2 --format json -q",
                     dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = parse_json(r);
+  j = test::parse_stdout_json(r);
   EXPECT_EQ(j["steps"], 40);
   EXPECT_DOUBLE_EQ(j["dt"].get<double>(), 1e-3);
   EXPECT_DOUBLE_EQ(j["sample_time_modifier"].get<double>(), 0.02);
 
   r = test::run_cli("data info " + (dir / "s.npz").string() + " --format json", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = parse_json(r);
+  j = test::parse_stdout_json(r);
   EXPECT_EQ(j["kind"], "spikes");
   EXPECT_EQ(total(j["splits"]), 5u * 8 * 19);
   EXPECT_EQ(j["splits"]["train"]["counts"].size(), 8u);
@@ -154,7 +146,7 @@ TEST(DataCli, RealWisdmSubset) {
                              (dir / "w.npz").string() + " --subjects 1600,1601,1602 --classes P,F --thesis-order --format json -q",
                          dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const json j = parse_json(r);
+  const json j = test::parse_stdout_json(r);
   EXPECT_EQ(j["classes"][0]["name"], "dribbling_basketball");  // NeHAR order: P (6) before F (8)
   EXPECT_EQ(j["classes"][1]["name"], "typing");
   // 3 subjects x 2 activities: 3605 or so samples each -> 179 windows per recording.

@@ -13,14 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-json parse_json(const test::CliResult& r) {
-  try {
-    return json::parse(r.out);
-  } catch (const json::exception& e) {
-    ADD_FAILURE() << "stdout is not JSON: " << e.what() << "\n" << r.out << "\n" << r.err;
-    return json::object();
-  }
-}
 
 class TasksCli : public ::testing::Test {
  protected:
@@ -45,7 +37,7 @@ TEST_F(TasksCli, DistancesSearchPlots) {
                           " --cache-dir " + path("cache") + " --format json -q";
   auto r = test::run_cli(kld, *dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  json j = parse_json(r);
+  json j = test::parse_stdout_json(r);
   EXPECT_EQ(j["metric"], "kld");
   EXPECT_EQ(j["classes"].size(), 8u);
   EXPECT_EQ(j["matrix"].size(), 8u);
@@ -54,7 +46,7 @@ TEST_F(TasksCli, DistancesSearchPlots) {
   EXPECT_FALSE(j["cache"]["hit"].get<bool>());
   r = test::run_cli(kld, *dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(parse_json(r)["cache"]["hit"].get<bool>());
+  EXPECT_TRUE(test::parse_stdout_json(r)["cache"]["hit"].get<bool>());
   const json file = json::parse(test::slurp(path("kld.json")));
   for (const char* key : {"classes", "matrix", "metric", "parameters"}) EXPECT_TRUE(file.contains(key)) << key;
   // Synthetic classes are narrow: with scipy semantics densities underflow to 0 at the grid's ends
@@ -64,7 +56,7 @@ TEST_F(TasksCli, DistancesSearchPlots) {
                         " --kl-floor 1e-12 --no-cache --format json -q",
                     *dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = parse_json(r);
+  j = test::parse_stdout_json(r);
   EXPECT_EQ(j["parameters"]["kl_floor"], 1e-12);
   EXPECT_GT(j["matrix"][0][1].get<double>(), 0.0);
 
@@ -72,7 +64,7 @@ TEST_F(TasksCli, DistancesSearchPlots) {
   r = test::run_cli("tasks distances --metric dtw --data " + windows() + " --out " + path("dtw.json") + " --format json -q",
                     *dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = parse_json(r);
+  j = test::parse_stdout_json(r);
   EXPECT_EQ(j["metric"], "dtw");
   EXPECT_EQ(j["matrix"][0][0], 0.0);
   EXPECT_GT(j["matrix"][0][1].get<double>(), 0.0);
@@ -80,7 +72,7 @@ TEST_F(TasksCli, DistancesSearchPlots) {
                     "--data " + windows() + " --out " + path("dtw_pairs.json") + " --format json -q",
                     *dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = parse_json(r);
+  j = test::parse_stdout_json(r);
   EXPECT_EQ(j["classes"], json({"walking", "jogging", "sitting"}));
   EXPECT_EQ(j["parameters"]["mode"], "pairs");
   EXPECT_EQ(j["parameters"]["window"], 4);
@@ -90,7 +82,7 @@ TEST_F(TasksCli, DistancesSearchPlots) {
                         " --format json",
                     *dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = parse_json(r);
+  j = test::parse_stdout_json(r);
   EXPECT_EQ(j["format"], "spikeline.tasks");
   ASSERT_TRUE(j["tasks"].contains("2CB"));
   EXPECT_TRUE(j["tasks"].contains("2CB-3"));
