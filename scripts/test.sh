@@ -6,13 +6,17 @@
 # Tests that need ../shared skip visibly when it is absent, and fail under CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 jobs=$(nproc)
 fuzz_seconds=${SPIKELINE_FUZZ_SECONDS:-10}
 
 echo "== Release build and tests"
 scripts/build.sh
 ctest --test-dir build --output-on-failure -j"$jobs"
+if [ "${SPIKELINE_SLURM_TESTS:-}" = 1 ] || [ "${CI:-}" = true ]; then
+  echo "== Slurm integration test (one-node cluster on localhost)"
+  tests/slurm/run.sh build/apps/spikeline/spikeline
+fi
 
 echo "== ASan + UBSan build (clang), unit tests and fuzz targets"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

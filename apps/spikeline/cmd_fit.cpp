@@ -1,5 +1,6 @@
 // spikeline train / evaluate: training from a config file, and evaluation of a checkpoint
 // (docs/training.md, docs/config.md).
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "commands.hpp"
 #include "spikeline/core/error.hpp"
 #include "spikeline/core/fs.hpp"
+#include "spikeline/hpo/client.hpp"
 #include "spikeline/snn/network_json.hpp"
 #include "spikeline/io/network_file.hpp"
 #include "spikeline/train/config.hpp"
@@ -76,11 +78,21 @@ void run_train(const TrainFlags& f) {
   ro.progress = !f.quiet;
   ro.stop = &stop_requested;
   ro.log = log_line;
+  // Run as an HPO trial (NNI_PLATFORM set): each epoch's validation accuracy is an intermediate
+  // result, the best one the final result (docs/hpo.md, "Built-in training trials").
+  const auto trial = hpo::TrialClient::from_environment();
+  double best = 0.0;
+  if (!trial.standalone())
+    ro.on_epoch = [&trial, &best](const train::EpochReport& e) {
+      best = std::max(best, e.val_acc);
+      trial.report_intermediate_result({{"default", e.val_acc}, {"best_acc", best}, {"loss", e.loss}});
+    };
   stop_requested = 0;
   std::signal(SIGINT, on_interrupt);
   const auto result = train::run_training(config, ro);
   std::signal(SIGINT, SIG_DFL);
-  (void)result;
+  if (!trial.standalone() && result.train.stop != train::StopReason::interrupted)
+    trial.report_final_result({{"default", result.train.best_val_acc}});
 }
 
 std::vector<train::EpochReport> read_log(const std::filesystem::path& path) {

@@ -1,4 +1,5 @@
-// spikeline xylo map | quantize | validate | sim: deployment to SynSense Xylo Audio 2 (docs/xylo.md).
+// spikeline xylo map | quantize | validate | sim | deploy | tune: deployment to SynSense Xylo Audio 2
+// (docs/xylo.md).
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -6,9 +7,11 @@
 
 #include "commands.hpp"
 #include "spikeline/core/error.hpp"
+#include "spikeline/hw/xylo/deploy.hpp"
 #include "spikeline/hw/xylo/mapper.hpp"
 #include "spikeline/hw/xylo/quantize.hpp"
 #include "spikeline/hw/xylo/sim.hpp"
+#include "spikeline/hw/xylo/tune.hpp"
 #include "spikeline/hw/xylo/validate.hpp"
 #include "spikeline/io/network_file.hpp"
 #include "spikeline/io/npy.hpp"
@@ -122,6 +125,90 @@ void sim_cmd(const XyloArgs& a) {
   std::printf("wrote %s: %zu sample(s) x %zu steps, %d readout neurons\n", a.out.c_str(), batch, steps, c.n_out);
 }
 
+struct DeployArgs {
+  std::string checkpoint, out, data, split = "val", method, dash_fix = "per-neuron", format = "console";
+  bool rockpool_bugs = false, no_tuning = false, carry_state = false;
+  int threads = 2, max_fan_out = xylo::kDeployMaxFanOut;
+  std::size_t sample = 0;
+  double clock_mhz = 50.0;
+};
+
+void deploy_cmd(const DeployArgs& a) {
+  xylo::DeployOptions o;
+  o.checkpoint = a.checkpoint;
+  o.out = a.out;
+  o.data = a.data;
+  o.split = a.split;
+  if (!a.method.empty()) o.method = xylo::method_from_name(a.method, "--method");
+  o.rockpool_bugs = a.rockpool_bugs;
+  o.max_fan_out = a.max_fan_out;
+  o.dash_fix = xylo::dash_fix_from_name(a.dash_fix, "--dash-fix");
+  o.use_tuning = !a.no_tuning;
+  o.threads = a.threads;
+  o.carry_state = a.carry_state;
+  o.sample = a.sample;
+  o.clock_hz = a.clock_mhz * 1e6;
+  const auto result = xylo::deploy(o);
+  for (const auto& n : result.notes) std::fprintf(stderr, "spikeline: note: %s\n", n.c_str());
+  const auto& r = result.report;
+  if (a.format == "json") {
+    std::printf("%s\n", r.dump().c_str());
+    return;
+  }
+  const auto& t = r.at("timing");
+  std::printf("accuracy on %s (%zu samples): float %.4f, Xylo %.4f (%s quantisation%s)\n", a.split.c_str(),
+              r.at("samples").get<std::size_t>(), r.at("float").at("accuracy").get<double>(),
+              r.at("quantized").at("accuracy").get<double>(), r.at("quantization").at("method").get<std::string>().c_str(),
+              r.at("quantization").at("factors").is_null() ? "" : ", tuned factors");
+  std::printf("resources: %d hidden neurons, %zu synapses, max fan-out %d; %.0f cycles per step worst case "
+              "(min clock %.3f MHz), %.0f at the measured activity (%.3f MHz)\n",
+              r.at("resources").at("hidden_neurons").get<int>(),
+              r.at("resources").at("synapses").at("total").get<std::size_t>(), r.at("resources").at("max_fan_out").get<int>(),
+              t.at("worst_case").at("cycles_per_step").get<double>(), t.at("worst_case").at("min_clock_hz").get<double>() / 1e6,
+              t.at("measured").at("cycles_per_step").get<double>(), t.at("measured").at("min_clock_hz").get<double>() / 1e6);
+  std::printf("wrote %s/{config.json, xylo_config.h, report.html, report.json}\n", a.out.c_str());
+}
+
+struct TuneArgs {
+  std::string checkpoint, config, data, split = "val", method = "global", dash_fix = "per-neuron", format = "console";
+  bool rockpool_bugs = false, carry_state = false, quiet = false;
+  int trials = 0, threads = 2, max_fan_out = xylo::kDeployMaxFanOut;
+  std::uint64_t seed = 0;
+};
+
+void tune_cmd(const TuneArgs& a) {
+  xylo::TuneOptions o;
+  o.checkpoint = a.checkpoint;
+  o.config = a.config;
+  o.data = a.data;
+  o.split = a.split;
+  o.trials = a.trials;
+  o.seed = a.seed;
+  o.recipe.options.method = xylo::method_from_name(a.method, "--method");
+  o.recipe.options.rockpool_bugs = a.rockpool_bugs;
+  o.recipe.dash_fix = xylo::dash_fix_from_name(a.dash_fix, "--dash-fix");
+  o.max_fan_out = a.max_fan_out;
+  o.threads = a.threads;
+  o.carry_state = a.carry_state;
+  o.progress = !a.quiet && a.format != "json";
+  const auto rep = xylo::tune_checkpoint(o);
+  const auto& r = rep.record;
+  const auto params = xylo::factors_to_params(r.factors, r.config.n_out);
+  if (a.format == "json") {
+    const nlohmann::json j = {{"params", nlohmann::json::parse(params.dump())}, {"accuracy", r.accuracy},
+                              {"untuned_accuracy", r.untuned_accuracy}, {"float_accuracy", r.float_accuracy},
+                              {"trials", r.trials}, {"best_trial", rep.outcome.trials.at(*rep.outcome.best).id},
+                              {"seconds", rep.seconds}};
+    std::printf("%s\n", j.dump().c_str());
+    return;
+  }
+  std::printf("%d trials in %.1f s; %s accuracy: float %.4f, quantised %.4f untuned, %.4f tuned (trial %lld)\n",
+              r.trials, rep.seconds, a.split.c_str(), r.float_accuracy, r.untuned_accuracy, r.accuracy,
+              static_cast<long long>(rep.outcome.trials.at(*rep.outcome.best).id));
+  std::printf("factors %s\nwrote %s/%s and %s/%s\n", params.dump().c_str(), a.checkpoint.c_str(), xylo::kTuningFile,
+              a.checkpoint.c_str(), xylo::kThesisTuningFile);
+}
+
 }  // namespace
 
 void add_xylo_commands(CLI::App& app) {
@@ -166,6 +253,61 @@ void add_xylo_commands(CLI::App& app) {
   sim->add_flag("--reset-each-sample", s_args->reset_each_sample,
                 "Reset the state before each sample (default: carry it over, as the thesis evaluated)");
   sim->callback([s_args] { sim_cmd(*s_args); });
+
+  auto d = std::make_shared<DeployArgs>();
+  auto* dep = xy->add_subcommand(
+      "deploy", "Map, quantise (with the checkpoint's stored tuning, if any), check and simulate a training "
+                "checkpoint; write a bundle: config.json, xylo_config.h (C99), report.html, report.json");
+  dep->add_option("--checkpoint", d->checkpoint, "Checkpoint directory of spikeline train")->required();
+  dep->add_option("--out", d->out, "Bundle directory")->required();
+  dep->add_option("--data", d->data, "Data file (default: the checkpoint config's data.file)");
+  dep->add_option("--split", d->split, "Split the report evaluates: train, val or test")
+      ->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
+  dep->add_option("--method", d->method, "global or channel (default: the stored tuning's method, else global)")
+      ->check(CLI::IsMember({"global", "channel"}));
+  dep->add_flag("--rockpool-bugs", d->rockpool_bugs, "Quantise with Rockpool 2.7's bugs (see xylo quantize)");
+  dep->add_option("--dash-fix", d->dash_fix, "Synaptic dash of 0: per-neuron, thesis or none (see xylo quantize)")
+      ->capture_default_str()->check(CLI::IsMember({"per-neuron", "thesis", "none"}));
+  dep->add_option("--max-fan-out", d->max_fan_out, "Prune each neuron's outgoing weights to this many before mapping, as "
+                  "the thesis (0: no pruning)")->capture_default_str()->check(CLI::Range(0, 1000));
+  dep->add_flag("--no-tuning", d->no_tuning, "Ignore the checkpoint's stored tuning (xylo_tuning.json)");
+  dep->add_flag("--carry-state", d->carry_state,
+                "Simulate the samples in order without reset, as the thesis did (serial; default: reset per sample)");
+  dep->add_option("--sample", d->sample, "Sample of the split shown as raster and Vmem_out traces")->capture_default_str();
+  dep->add_option("--clock-mhz", d->clock_mhz, "Core clock written to config.json and the header")
+      ->capture_default_str()->check(CLI::Range(0.001, 1000.0));
+  dep->add_option("--threads", d->threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
+  dep->add_option("--format", d->format, "console or json (report.json's figures on stdout)")
+      ->capture_default_str()->check(CLI::IsMember({"console", "json"}));
+  dep->callback([d] { deploy_cmd(*d); });
+
+  auto t = std::make_shared<TuneArgs>();
+  auto* tune = xy->add_subcommand(
+      "tune", "Search the thesis's activity factors (global, per class) with the HPO engine's tuner; each trial "
+              "quantises and simulates the split bit-accurately. Stores the best in the checkpoint "
+              "(xylo_tuning.json, xylo_qtuning_metadata), which xylo deploy then uses.");
+  tune->add_option("--checkpoint", t->checkpoint, "Checkpoint directory of spikeline train")->required();
+  tune->add_option("--config", t->config, "NNI experiment JSON with search_space and max_trial_number "
+                   "(the thesis's xylo_tuning_*.json run unchanged)")->required()->check(CLI::ExistingFile);
+  tune->add_option("--trials", t->trials, "Number of trials (default: the config's max_trial_number)")
+      ->check(CLI::PositiveNumber);
+  tune->add_option("--seed", t->seed, "Tuner seed")->capture_default_str();
+  tune->add_option("--data", t->data, "Data file (default: the checkpoint config's data.file)");
+  tune->add_option("--split", t->split, "Split whose accuracy is the metric")
+      ->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
+  tune->add_option("--method", t->method, "global (as the thesis) or channel")
+      ->capture_default_str()->check(CLI::IsMember({"global", "channel"}));
+  tune->add_flag("--rockpool-bugs", t->rockpool_bugs, "Quantise with Rockpool 2.7's bugs (see xylo quantize)");
+  tune->add_option("--dash-fix", t->dash_fix, "Synaptic dash of 0: per-neuron, thesis or none (see xylo quantize)")
+      ->capture_default_str()->check(CLI::IsMember({"per-neuron", "thesis", "none"}));
+  tune->add_option("--max-fan-out", t->max_fan_out, "Prune each neuron's outgoing weights to this many before mapping, as "
+                  "the thesis (0: no pruning)")->capture_default_str()->check(CLI::Range(0, 1000));
+  tune->add_flag("--carry-state", t->carry_state, "Simulate without reset between samples, as the thesis (serial)");
+  tune->add_option("--threads", t->threads, "Worker threads for the simulation of each trial")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  tune->add_flag("--quiet", t->quiet, "No progress bar");
+  tune->add_option("--format", t->format, "console or json")->capture_default_str()->check(CLI::IsMember({"console", "json"}));
+  tune->callback([t] { tune_cmd(*t); });
 }
 
 }  // namespace spikeline::cli

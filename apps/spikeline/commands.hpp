@@ -12,5 +12,7 @@ void add_data_commands(CLI::App& app);   // data prepare, synth, encode, info, p
 void add_tasks_commands(CLI::App& app);  // tasks distances, search, plot-kde, plot-distances
 void add_xylo_commands(CLI::App& app);   // xylo map, quantize, validate, sim
 void add_dynapse2_commands(CLI::App& app);  // dynapse2 codec, sim
+void add_hpo_commands(CLI::App& app);       // hpo run, resume, stop, list, status, best, export, report, params
+void add_dashboard_commands(CLI::App& app);  // dashboard (serve experiments read-only)
 
 }  // namespace spikeline::cli

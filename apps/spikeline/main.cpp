@@ -2,6 +2,7 @@
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.hpp"
 #include "spikeline/core/error.hpp"
@@ -19,6 +20,22 @@ int main(int argc, char** argv) {
   spikeline::cli::add_bench_commands(app);
   spikeline::cli::add_xylo_commands(app);
   spikeline::cli::add_dynapse2_commands(app);
+  spikeline::cli::add_hpo_commands(app);
+  spikeline::cli::add_dashboard_commands(app);
+  // CLI11 reports a mistyped command as "A subcommand is required"; name it and list the commands.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      known = known || sub->check_name(argv[1]);
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "spikeline: unknown command '%s' (commands: %s; see spikeline --help)\n", argv[1],
+                   names.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -120,6 +120,7 @@ TEST(NetCli, BadInputsGiveOneClearErrorAndExitCode2) {
       {"net grad --model " + m + " --input " + (dir / "x.npy").string() + " --labels " +
            (dir / "bad_labels.npy").string() + " --out " + (dir / "g.npz").string(),
        "label 7"},
+      {"nosuch --flag", "unknown command 'nosuch'"},
   };
   for (const auto& c : cases) {
     const auto r = test::run_cli(c.args, dir);

@@ -8,6 +8,7 @@
 
 #include "spikeline/core/error.hpp"
 #include "spikeline/core/fs.hpp"
+#include "spikeline/core/python_repr.hpp"
 #include "spikeline/io/network_file.hpp"
 #include "spikeline/io/npy.hpp"
 #include "spikeline/snn/network_json.hpp"
@@ -46,34 +47,6 @@ void repr_layers(const std::vector<snn::Layer>& layers, int indent, std::string&
                          layer_in(l), layer_out(l));
     }
   }
-}
-
-std::string python_float_repr(double x) {
-  if (std::isnan(x)) return "NaN";
-  if (std::isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
-  if (x == 0) return std::signbit(x) ? "-0.0" : "0.0";
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);  // shortest
-  const std::string sci(buf, r.ptr);
-  const auto epos = sci.find('e');
-  const int exp10 = std::stoi(sci.substr(epos + 1));
-  const bool negative = sci[0] == '-';
-  std::string digits;
-  for (char c : sci.substr(0, epos))
-    if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
-  std::string out = negative ? "-" : "";
-  if (exp10 < -4 || exp10 >= 16) {  // Python repr switches to exponent form here
-    out += digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += fmt::format("e{}{:02d}", exp10 < 0 ? '-' : '+', std::abs(exp10));
-  } else if (exp10 < 0) {
-    out += "0." + std::string(static_cast<std::size_t>(-exp10 - 1), '0') + digits;
-  } else {
-    const std::size_t point = static_cast<std::size_t>(exp10) + 1;
-    if (digits.size() <= point) out += digits + std::string(point - digits.size(), '0') + ".0";
-    else out += digits.substr(0, point) + "." + digits.substr(point);
-  }
-  return out;
 }
 
 void python_dump(const ojson& j, int indent, std::string& out) {

@@ -2,9 +2,9 @@
 
 #include <set>
 
-#include <yaml-cpp/yaml.h>
 
 #include "spikeline/core/error.hpp"
+#include "spikeline/io/document.hpp"
 #include "spikeline/core/fs.hpp"
 #include "spikeline/data/wisdm.hpp"
 #include "spikeline/snn/network.hpp"
@@ -218,53 +218,8 @@ json config_to_json(const TrainConfig& c) {
           {"early_stop", {{"window", c.early_stop.window}, {"min_delta", c.early_stop.min_delta}}}};
 }
 
-namespace {
-
-// A YAML scalar as the JSON value it spells: quoted scalars are strings; plain ones are null, a
-// boolean, an integer or a number when they read as one (YAML 1.2 core schema), a string otherwise.
-json yaml_scalar(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") return text;
-  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
-  if (text == "true" || text == "True" || text == "TRUE") return true;
-  if (text == "false" || text == "False" || text == "FALSE") return false;
-  const json number = json::parse(text, nullptr, false);
-  if (!number.is_discarded() && number.is_number()) return number;
-  return text;
-}
-
-json yaml_to_json(const YAML::Node& node, const std::string& source) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return nullptr;
-    case YAML::NodeType::Scalar: return yaml_scalar(node);
-    case YAML::NodeType::Sequence: {
-      json list = json::array();
-      for (const auto& item : node) list.push_back(yaml_to_json(item, source));
-      return list;
-    }
-    case YAML::NodeType::Map: {
-      json obj = json::object();
-      for (const auto& kv : node) {
-        const std::string key = kv.first.as<std::string>();
-        if (obj.contains(key)) throw InputError(source + ": " + key, "appears twice");
-        obj[key] = yaml_to_json(kv.second, source);
-      }
-      return obj;
-    }
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 json config_document_from_yaml(std::string_view text, const std::string& source) {
-  try {
-    return yaml_to_json(YAML::Load(std::string(text)), source);
-  } catch (const YAML::Exception& e) {
-    throw InputError(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
-                     "invalid YAML: " + e.msg);
-  }
+  return json::parse(io::document_from_yaml(text, source).dump());
 }
 
 json read_config_document(const std::filesystem::path& path) {

@@ -196,6 +196,7 @@ RunResult run_training(const TrainConfig& config, const RunOptions& o) {
     o.log(fmt::format("  epoch {:4d}  loss {:.4f}  train acc {:.3f}  val acc {:.3f}  best {:.3f}  {:.0f} samples/s",
                       e.epoch + 1, e.loss, e.train_acc, e.val_acc, so_far.best_val_acc, e.samples_per_s));
     write_checkpoint(o.out, config, data.description, net, so_far);
+    if (o.on_epoch) o.on_epoch(e);
   }, resuming ? &resume_from : nullptr);
   // An interruption inside an epoch has not been checkpointed by the callback yet.
   if (rr.train.stop == StopReason::interrupted && rr.train.next_batch > 0)
@@ -221,8 +222,8 @@ json Evaluation::to_json() const {
   for (std::size_t k = 0; k < classes.size(); ++k)
     per_class.push_back({{"class", classes[k]}, {"precision", precision[k]}, {"recall", recall[k]}, {"f1", f1[k]},
                          {"support", std::accumulate(confusion[k].begin(), confusion[k].end(), std::size_t{0})}});
-  return {{"samples", samples}, {"accuracy", accuracy}, {"classes", classes}, {"confusion", confusion},
-          {"per_class", per_class}};
+  return {{"samples", samples},   {"accuracy", accuracy},   {"classes", classes},
+          {"confusion", confusion}, {"per_class", per_class}, {"complexity", complexity.to_json()}};
 }
 
 std::string Evaluation::table() const {
@@ -239,6 +240,15 @@ std::string Evaluation::table() const {
     for (auto v : confusion[k]) s += fmt::format(" {:6}", v);
     s += "\n";
   }
+  const auto& m = complexity;
+  s += fmt::format(
+      "\ncomplexity (NeuroBench definitions, docs/metrics.md)\n"
+      "  footprint            {} bytes ({} parameters)\n"
+      "  connection sparsity  {:.4f}\n"
+      "  activation sparsity  {:.4f}\n"
+      "  synaptic ops/sample  dense {:.4g}, effective MACs {:.4g}, effective ACs {:.4g}\n",
+      m.footprint_bytes, m.parameters, m.connection_sparsity, m.activation_sparsity, m.dense_ops,
+      m.effective_macs, m.effective_acs);
   return s;
 }
 
@@ -255,6 +265,7 @@ Evaluation evaluate(const snn::Network& net, const LabelledSet& set, std::vector
   snn::Engine engine(net, {threads, 32, false, 0});
   const auto pred = predict(engine, set.x);
   ev.accuracy = accuracy(pred, set.y);
+  ev.complexity = snn::measure_complexity(net, set.x, threads);
   for (std::size_t i = 0; i < pred.size(); ++i) ++ev.confusion[set.y[i]][pred[i]];
   for (std::size_t k = 0; k < C; ++k) {
     std::size_t predicted = 0, actual = 0;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spikeline/report/plot.hpp"
+#include "spikeline/snn/metrics.hpp"
 #include "spikeline/snn/network.hpp"
 #include "spikeline/train/checkpoint.hpp"
 #include "spikeline/train/config.hpp"
@@ -40,6 +41,8 @@ struct RunOptions {
   bool progress = true;
   const volatile std::sig_atomic_t* stop = nullptr;
   std::function<void(const std::string&)> log = [](const std::string&) {};
+  // Called after each epoch (e.g. to report it to an HPO experiment); may be empty.
+  std::function<void(const EpochReport&)> on_epoch;
 };
 
 struct RunResult {
@@ -55,6 +58,7 @@ struct Evaluation {
   double accuracy = 0.0;
   std::vector<std::vector<std::size_t>> confusion;  // [true][predicted]
   std::vector<double> precision, recall, f1;
+  snn::ComplexityMetrics complexity;  // NeuroBench-style footprint, sparsity, synaptic operations
   nlohmann::json to_json() const;
   std::string table() const;  // console table
 };

@@ -73,6 +73,18 @@ TEST(TrainCli, TrainsFromAConfigWellAboveChanceAndEvaluates) {
   EXPECT_GT(j.at("accuracy").get<double>(), 0.85);
   EXPECT_EQ(j.at("classes"), nlohmann::json({"walking", "sitting"}));
   EXPECT_EQ(j.at("per_class").size(), 2u);
+  // NeuroBench-style complexity of the evaluated model (docs/metrics.md).
+  const auto& cx = j.at("complexity");
+  EXPECT_EQ(cx.at("footprint_bytes").get<std::size_t>(), 4 * cx.at("parameters").get<std::size_t>());
+  EXPECT_GE(cx.at("connection_sparsity").get<double>(), 0.0);
+  EXPECT_LT(cx.at("connection_sparsity").get<double>(), 1.0);
+  const double sparsity = cx.at("activation_sparsity").get<double>();
+  EXPECT_GT(sparsity, 0.0);
+  EXPECT_LT(sparsity, 1.0);
+  const auto& ops = cx.at("synaptic_ops_per_sample");
+  EXPECT_GT(ops.at("effective_acs").get<double>(), 0.0);
+  EXPECT_LT(ops.at("effective_acs").get<double>() + ops.at("effective_macs").get<double>(),
+            ops.at("dense").get<double>());
   EXPECT_TRUE(std::filesystem::exists(out / "evaluation.svg"));
   const auto table = test::run_cli("evaluate --checkpoint " + out.string() + " --split val", dir);
   EXPECT_NE(table.out.find("precision"), std::string::npos) << table.out;

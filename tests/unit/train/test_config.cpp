@@ -71,12 +71,16 @@ TEST(Config, OverridesEditTheDocument) {
   EXPECT_THROW(config_from_json(doc, "run.json"), InputError);
 }
 
-// The example configs shipped in configs/ parse (their data files need not exist to be read).
+// The example training configs shipped in configs/ parse (their data files need not exist to be
+// read). Other kinds of config there are named by their command: hpo_*, xylo_*, pipeline_*.
 TEST(Config, ShippedExamplesParse) {
   const auto dir = std::filesystem::path(SPIKELINE_SOURCE_DIR) / "configs";
   int n = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".json" && entry.path().extension() != ".yaml") continue;
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("hpo_") && name.find("_train") == std::string::npos) continue;
+    if (name.starts_with("xylo_") || name.starts_with("pipeline_")) continue;
     EXPECT_NO_THROW(load_config(entry.path())) << entry.path();
     ++n;
   }

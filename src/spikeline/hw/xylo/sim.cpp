@@ -189,6 +189,22 @@ SimRecord XyloSimulator::evolve(const std::vector<std::uint8_t>& input, int step
   return r;
 }
 
+void XyloSimulator::run(std::span<const std::uint8_t> input, int steps, RunTally& tally) {
+  const auto& c = config_;
+  SPIKELINE_ASSERT(input.size() == std::size_t(steps) * c.n_in && tally.output_events.size() == std::size_t(c.n_out));
+  for (int t = 0; t < steps; ++t) {
+    const std::uint8_t* x = input.data() + std::size_t(t) * c.n_in;
+    step(x);
+    for (int ch = 0; ch < c.n_in; ++ch) tally.input_active += x[ch] != 0;
+    for (int n = 0; n < c.n_hid; ++n) tally.hidden_active += events_[n] != 0;
+    for (int o = 0; o < c.n_out; ++o) {
+      tally.output_events[o] += out_events_[o];
+      tally.output_active += out_events_[o] != 0;
+    }
+  }
+  tally.steps += std::uint64_t(steps);
+}
+
 // ---- Reference twin: the text of xylo.md §6, with wide integers and clamping. ----
 namespace {
 

@@ -3,6 +3,7 @@
 // saturating adds, int8 weights, bit-shift decay, event caps, one-step delay of hidden events,
 // aliases. State carries over between evolve() calls (as XyloSim does) until reset_state().
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "spikeline/hw/xylo/limits.hpp"
@@ -33,11 +34,22 @@ struct SimRecord {
   std::vector<std::int16_t> vmem_out, isyn_out;        // [T][n_out]
 };
 
+// What run() accumulates instead of recordings: summed readout events and, for the cycle model,
+// how many (step, channel/neuron) pairs carried at least one event.
+struct RunTally {
+  std::vector<std::uint32_t> output_events;  // [n_out], summed over the steps run
+  std::uint64_t steps = 0, input_active = 0, hidden_active = 0, output_active = 0;
+  void reset(int n_out) { *this = RunTally{}; output_events.assign(std::size_t(n_out), 0); }
+};
+
 class XyloSimulator {
  public:
   explicit XyloSimulator(CoreConfig config);
   // input: [steps][n_in] event counts, 0..255 each. Continues from the current state.
   SimRecord evolve(const std::vector<std::uint8_t>& input, int steps);
+  // The same dynamics without recordings (the fast path for evaluating data sets): adds the
+  // readout events and activity of `steps` steps to `tally` (sized by tally.reset(n_out)).
+  void run(std::span<const std::uint8_t> input, int steps, RunTally& tally);
   void reset_state();
   const CoreConfig& config() const { return config_; }
 
