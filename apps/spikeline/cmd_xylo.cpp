@@ -7,11 +7,11 @@
 
 #include "commands.hpp"
 #include "spikeline/core/error.hpp"
-#include "spikeline/hw/xylo/deploy.hpp"
+#include "spikeline/pipeline/xylo_deploy.hpp"
 #include "spikeline/hw/xylo/mapper.hpp"
 #include "spikeline/hw/xylo/quantize.hpp"
 #include "spikeline/hw/xylo/sim.hpp"
-#include "spikeline/hw/xylo/tune.hpp"
+#include "spikeline/pipeline/xylo_tune.hpp"
 #include "spikeline/hw/xylo/validate.hpp"
 #include "spikeline/io/network_file.hpp"
 #include "spikeline/io/npy.hpp"

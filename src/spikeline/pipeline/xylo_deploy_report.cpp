@@ -1,4 +1,4 @@
-#include "spikeline/hw/xylo/deploy_report.hpp"
+#include "spikeline/pipeline/xylo_deploy_report.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spikeline/hpo/search_space.hpp"
-#include "spikeline/hw/xylo/deploy.hpp"
+#include "spikeline/pipeline/xylo_deploy.hpp"
 #include "spikeline/hw/xylo/evaluate.hpp"
 #include "spikeline/hw/xylo/factors.hpp"
 

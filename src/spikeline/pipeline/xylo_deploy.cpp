@@ -1,4 +1,4 @@
-#include "spikeline/hw/xylo/deploy.hpp"
+#include "spikeline/pipeline/xylo_deploy.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -10,7 +10,7 @@
 #include "spikeline/core/error.hpp"
 #include "spikeline/core/fs.hpp"
 #include "spikeline/hw/xylo/c_header.hpp"
-#include "spikeline/hw/xylo/deploy_report.hpp"
+#include "spikeline/pipeline/xylo_deploy_report.hpp"
 #include "spikeline/hw/xylo/evaluate.hpp"
 #include "spikeline/hw/xylo/mapper.hpp"
 #include "spikeline/hw/xylo/sim.hpp"

@@ -1,4 +1,4 @@
-#include "spikeline/hw/xylo/tune.hpp"
+#include "spikeline/pipeline/xylo_tune.hpp"
 
 #include <chrono>
 
