@@ -64,9 +64,10 @@ TEST(HpoCli, TwentyTrainingTrialsAtConcurrencyTwoThenTheBestCheckpointEvaluates)
   test::write_text(dir / "exp.yaml", R"(experimentName: e2e
 trial:
   spikeline_train: train.json
-  map: {tau_mem: model.neuron.tau_mem, n_population: model.hidden}
+  map: {architecture: model.architecture, tau_mem: model.neuron.tau_mem, n_population: model.hidden}
   set: {epochs: 5}
 searchSpace:
+  architecture: {_type: choice, _value: [ff_simple, ff_deep]}
   tau_mem: {_type: qloguniform, _value: [0.02, 0.2, 0.001]}
   n_population: {_type: choice, _value: [4, 8, 16]}
 tuner: {name: Anneal, classArgs: {optimize_mode: maximize}}
@@ -98,6 +99,11 @@ seed: 3
       if (m.type == "PERIODICAL") best = std::max(best, *m.value);
     EXPECT_DOUBLE_EQ(*t.final_value, best);
     EXPECT_NE(t.command.find("--set 'model.neuron.tau_mem="), std::string::npos) << t.command;
+    // Architecture search: the trial's network is the architecture it was given.
+    const auto arch = t.parameters["architecture"].get<std::string>();
+    EXPECT_NE(t.command.find("--set 'model.architecture=\"" + arch + "\"'"), std::string::npos) << t.command;
+    const auto resolved = nlohmann::json::parse(read_file_text(std::filesystem::path(t.dir) / "checkpoint" / "config.json"));
+    EXPECT_EQ(resolved["model"]["architecture"], arch);
   }
   EXPECT_GE(succeeded, 5);
 
