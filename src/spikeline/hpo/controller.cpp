@@ -99,6 +99,8 @@ struct Active {
   std::vector<double> history;  // default values of the intermediate results, in report order
   std::optional<Clock::time_point> interrupted_at;
   bool metrics_broken = false;
+  bool seen_queued = false;              // the executor reported it waiting in a queue
+  std::optional<std::int64_t> began_ms;  // when its command began (max trial duration counts from here)
 };
 
 class Controller {
@@ -510,13 +512,23 @@ class Controller {
     a.interrupted_at = Clock::now();
   }
 
+  // The limit counts from the moment the command began (a batch job's queue time does not count);
+  // for a trial started before a controller restart, from its recorded start.
   void enforce_trial_durations() {
     if (config_.max_trial_duration_s <= 0) return;
     const auto now = now_ms();
-    for (auto& [id, a] : active_)
-      if (a.rec.status == ts::kRunning && a.rec.start_time > 0 &&
-          (now - a.rec.start_time) / 1000.0 > config_.max_trial_duration_s)
+    for (auto& [id, a] : active_) {
+      if (a.rec.status != ts::kRunning || a.rec.start_time <= 0) continue;
+      if (!a.began_ms) {
+        if (!executor_->started(id)) {
+          a.seen_queued = true;
+          continue;
+        }
+        a.began_ms = a.seen_queued ? now : a.rec.start_time;
+      }
+      if ((now - *a.began_ms) / 1000.0 > config_.max_trial_duration_s)
         early_stop(a, fmt::format("max trial duration {}s reached", config_.max_trial_duration_s));
+    }
   }
 
   void escalate_kills() {

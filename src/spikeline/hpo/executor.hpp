@@ -55,6 +55,12 @@ class Executor {
   // Stops tracking a trial without touching it (the controller exits and leaves it running).
   virtual void detach(const std::string& trial_id) = 0;
   virtual std::size_t tracked() const = 0;
+  // Whether the trial's command has begun: false while a batch job still waits in a queue. The
+  // maximum trial duration counts from the moment this turns true, not from submission.
+  virtual bool started(const std::string& trial_id) const {
+    (void)trial_id;
+    return true;
+  }
 };
 
 // The exit status recorded in <trial dir>/exit_code; empty when absent or incomplete.

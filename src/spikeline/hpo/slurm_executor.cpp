@@ -457,6 +457,11 @@ class SlurmExecutor final : public Executor {
 
   std::string name() const override { return "slurm"; }
 
+  bool started(const std::string& trial_id) const override {
+    const auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) { return j.trial_id == trial_id; });
+    return it == jobs_.end() || it->info.phase != JobPhase::kQueued || !it->in_queue;
+  }
+
   std::string submit(const TrialLaunch& launch) override {
     const auto dir = std::filesystem::absolute(launch.trial_dir);
     // A re-run must not be mistaken for its predecessor.
@@ -475,7 +480,8 @@ class SlurmExecutor final : public Executor {
       throw IoError(fmt::format("trial {}: sbatch printed no job id: '{}'", launch.trial_id, trim(r.out)));
     // Lets a restarted controller find the job even when the handle was never committed.
     write_file_atomic(dir / kSlurmJobIdFile, id + "\n");
-    jobs_.push_back(Job{launch.trial_id, id, dir, {}, true, {}, {}, false});
+    // Queued until squeue says otherwise (the max trial duration starts when it runs).
+    jobs_.push_back(Job{launch.trial_id, id, dir, {"PENDING", "", JobPhase::kQueued}, true, {}, {}, false});
     return "slurm:" + id;
   }
 

@@ -492,6 +492,22 @@ TEST(SlurmExecutor, InterruptSignalsThenCancelsAfterTheGrace) {
   EXPECT_EQ(f.fake->calls_of("scancel").size(), 2u);  // once
 }
 
+// The controller's max trial duration counts from started(): queue time must not count.
+TEST(SlurmExecutor, StartedOnlyOnceSqueueShowsTheJobRunning) {
+  const auto root = scratch_dir("slurm_exec_started");
+  const auto l = make_launch(root);
+  ExecutorFixture f;
+  f.exec->submit(l);
+  EXPECT_FALSE(f.exec->started(l.trial_id));  // just submitted: queued
+  f.fake->queue = {{"42", "PENDING"}};
+  f.exec->wait(milliseconds(30));
+  EXPECT_FALSE(f.exec->started(l.trial_id));
+  f.fake->queue = {{"42", "RUNNING"}};
+  f.exec->wait(milliseconds(30));
+  EXPECT_TRUE(f.exec->started(l.trial_id));
+  EXPECT_TRUE(f.exec->started("unknown"));  // not a queued job of ours
+}
+
 TEST(SlurmExecutor, InterruptOfAQueuedJobCancelsAtOnce) {
   const auto root = scratch_dir("slurm_exec_int_pending");
   const auto l = make_launch(root);
