@@ -129,38 +129,6 @@ Resources count_resources(const IntSpec& s) {
   return r;
 }
 
-train::Evaluation classification(std::span<const int> predicted, std::span<const int> labels,
-                                 std::vector<std::string> classes) {
-  SPIKELINE_ASSERT(predicted.size() == labels.size());
-  train::Evaluation ev;
-  const std::size_t C = classes.size();
-  ev.classes = std::move(classes);
-  ev.samples = labels.size();
-  ev.confusion.assign(C, std::vector<std::size_t>(C, 0));
-  ev.precision.assign(C, 0.0);
-  ev.recall.assign(C, 0.0);
-  ev.f1.assign(C, 0.0);
-  std::size_t hits = 0;
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    ++ev.confusion.at(std::size_t(labels[i])).at(std::size_t(predicted[i]));
-    hits += predicted[i] == labels[i];
-  }
-  ev.accuracy = labels.empty() ? 0.0 : static_cast<double>(hits) / static_cast<double>(labels.size());
-  for (std::size_t k = 0; k < C; ++k) {
-    std::size_t column = 0, row = 0;
-    for (std::size_t j = 0; j < C; ++j) {
-      column += ev.confusion[j][k];
-      row += ev.confusion[k][j];
-    }
-    const double tp = static_cast<double>(ev.confusion[k][k]);
-    ev.precision[k] = column ? tp / static_cast<double>(column) : 0.0;
-    ev.recall[k] = row ? tp / static_cast<double>(row) : 0.0;
-    const double pr = ev.precision[k] + ev.recall[k];
-    ev.f1[k] = pr > 0 ? 2 * ev.precision[k] * ev.recall[k] / pr : 0.0;
-  }
-  return ev;
-}
-
 namespace {
 
 json cycles_json(const CycleEstimate& e, const SpikeProbabilities& p, double dt, double margin, double clock_hz) {
@@ -265,7 +233,7 @@ DeployResult deploy(const DeployOptions& o) {
       pruned.synapses_dropped ? train::evaluate(ckpt.net, set, data.classes, o.threads).accuracy : float_eval.accuracy;
   const EventSet events = to_events(set.x, o.split + " split");
   const SimEvaluation sim = simulate_set(core, events, {o.threads, o.carry_state});
-  const train::Evaluation quant_eval = classification(sim.predicted, set.y, data.classes);
+  const train::Evaluation quant_eval = train::classify(sim.predicted, set.y, data.classes);
 
   // One sample with every record, from zero state.
   XyloSimulator one(core);

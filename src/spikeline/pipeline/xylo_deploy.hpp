@@ -75,10 +75,6 @@ struct Resources {
 };
 Resources count_resources(const IntSpec& spec);
 
-// Precision/recall/F1 and the confusion matrix of predictions (the report's classification table).
-train::Evaluation classification(std::span<const int> predicted, std::span<const int> labels,
-                                 std::vector<std::string> classes);
-
 struct DeployOptions {
   std::filesystem::path checkpoint, out, data;  // data: empty = the checkpoint config's data.file
   std::string split = "val";

@@ -252,33 +252,44 @@ std::string Evaluation::table() const {
   return s;
 }
 
-Evaluation evaluate(const snn::Network& net, const LabelledSet& set, std::vector<std::string> classes, int threads) {
+Evaluation classify(std::span<const int> predicted, std::span<const int> labels,
+                                 std::vector<std::string> classes) {
+  SPIKELINE_ASSERT(predicted.size() == labels.size());
   Evaluation ev;
   const std::size_t C = classes.size();
   ev.classes = std::move(classes);
-  ev.samples = set.size();
+  ev.samples = labels.size();
   ev.confusion.assign(C, std::vector<std::size_t>(C, 0));
   ev.precision.assign(C, 0.0);
   ev.recall.assign(C, 0.0);
   ev.f1.assign(C, 0.0);
-  if (set.size() == 0) return ev;
-  snn::Engine engine(net, {threads, 32, false, 0});
-  const auto pred = predict(engine, set.x);
-  ev.accuracy = accuracy(pred, set.y);
-  ev.complexity = snn::measure_complexity(net, set.x, threads);
-  for (std::size_t i = 0; i < pred.size(); ++i) ++ev.confusion[set.y[i]][pred[i]];
+  std::size_t hits = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    ++ev.confusion.at(std::size_t(labels[i])).at(std::size_t(predicted[i]));
+    hits += predicted[i] == labels[i];
+  }
+  ev.accuracy = labels.empty() ? 0.0 : static_cast<double>(hits) / static_cast<double>(labels.size());
   for (std::size_t k = 0; k < C; ++k) {
-    std::size_t predicted = 0, actual = 0;
+    std::size_t column = 0, row = 0;
     for (std::size_t j = 0; j < C; ++j) {
-      predicted += ev.confusion[j][k];
-      actual += ev.confusion[k][j];
+      column += ev.confusion[j][k];
+      row += ev.confusion[k][j];
     }
     const double tp = static_cast<double>(ev.confusion[k][k]);
-    ev.precision[k] = predicted ? tp / predicted : 0.0;
-    ev.recall[k] = actual ? tp / actual : 0.0;
+    ev.precision[k] = column ? tp / static_cast<double>(column) : 0.0;
+    ev.recall[k] = row ? tp / static_cast<double>(row) : 0.0;
     const double pr = ev.precision[k] + ev.recall[k];
     ev.f1[k] = pr > 0 ? 2 * ev.precision[k] * ev.recall[k] / pr : 0.0;
   }
+  return ev;
+}
+
+Evaluation evaluate(const snn::Network& net, const LabelledSet& set, std::vector<std::string> classes, int threads) {
+  if (set.size() == 0) return classify({}, {}, std::move(classes));
+  snn::Engine engine(net, {threads, 32, false, 0});
+  const auto pred = predict(engine, set.x);
+  Evaluation ev = classify(pred, set.y, std::move(classes));
+  ev.complexity = snn::measure_complexity(net, set.x, threads);
   return ev;
 }
 

@@ -62,6 +62,8 @@ struct Evaluation {
   nlohmann::json to_json() const;
   std::string table() const;  // console table
 };
+// Accuracy, confusion matrix and per-class precision/recall/F1 of predictions against labels.
+Evaluation classify(std::span<const int> predicted, std::span<const int> labels, std::vector<std::string> classes);
 Evaluation evaluate(const snn::Network& net, const LabelledSet& set, std::vector<std::string> classes,
                     int threads = 2);
 

@@ -17,6 +17,7 @@
 #include "spikeline/data/spikes.hpp"
 #include "spikeline/hpo/store.hpp"
 #include "support/cli.hpp"
+#include "support/spike_data.hpp"
 
 #include <httplib.h>
 
@@ -28,25 +29,7 @@ using namespace std::chrono_literals;
 
 // Two classes told apart by which channel group fires more (as in the train e2e test), small.
 void write_spike_set(const std::filesystem::path& path) {
-  data::SpikeSet set;
-  set.classes = {{'A', "walking"}, {'D', "sitting"}};
-  set.info.dt = 0.05;
-  Rng rng(11);
-  const std::size_t T = 16, C = 8;
-  const std::array<std::size_t, 3> sizes{192, 64, 64};
-  for (int s = 0; s < 3; ++s) {
-    auto& split = set.splits[s];
-    split.x = Array<std::uint8_t>(Shape{sizes[s], T, C});
-    for (std::size_t i = 0; i < sizes[s]; ++i) {
-      const int y = static_cast<int>(rng.below(2));
-      split.y.push_back(y);
-      for (std::size_t t = 0; t < T; ++t)
-        for (std::size_t c = 0; c < C; ++c)
-          split.x[(i * T + t) * C + c] = rng.uniform() < (c / 4 == static_cast<std::size_t>(y) ? 0.4 : 0.1);
-    }
-  }
-  set.info.channels.assign(C, "ch");
-  data::write_spikes(path, set);
+  test::write_separable_spike_set(path, {{'A', "walking"}, {'D', "sitting"}});
 }
 
 std::string q(const std::filesystem::path& p) { return "'" + p.string() + "'"; }

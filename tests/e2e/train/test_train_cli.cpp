@@ -9,32 +9,16 @@
 #include "spikeline/core/rng.hpp"
 #include "spikeline/data/spikes.hpp"
 #include "support/cli.hpp"
+#include "support/spike_data.hpp"
 
 namespace spikeline {
 namespace {
 
 // Three classes; class k makes channel group k fire more often. The config trains on two of them.
 std::filesystem::path write_spike_set(const std::filesystem::path& dir) {
-  data::SpikeSet set;
-  set.classes = {{'A', "walking"}, {'B', "jogging"}, {'D', "sitting"}};
-  set.info.dt = 0.05;
-  Rng rng(11);
-  const std::size_t T = 20, C = 12;
-  const std::array<std::size_t, 3> sizes{384, 96, 96};
-  for (int s = 0; s < 3; ++s) {
-    auto& split = set.splits[s];
-    split.x = Array<std::uint8_t>(Shape{sizes[s], T, C});
-    for (std::size_t i = 0; i < sizes[s]; ++i) {
-      const int y = static_cast<int>(rng.below(3));
-      split.y.push_back(y);
-      for (std::size_t t = 0; t < T; ++t)
-        for (std::size_t c = 0; c < C; ++c)
-          split.x[(i * T + t) * C + c] = rng.uniform() < (c / 4 == static_cast<std::size_t>(y) ? 0.4 : 0.1);
-    }
-  }
-  set.info.channels.assign(C, "ch");
   const auto path = dir / "spikes.npz";
-  data::write_spikes(path, set);
+  test::write_separable_spike_set(path, {{'A', "walking"}, {'B', "jogging"}, {'D', "sitting"}},
+                                  {20, 12, {384, 96, 96}, 0.4, 11});
   return path;
 }
 

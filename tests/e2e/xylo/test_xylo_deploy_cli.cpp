@@ -14,31 +14,15 @@
 #include "spikeline/hw/xylo/cycles.hpp"
 #include "spikeline/hw/xylo/spec.hpp"
 #include "support/cli.hpp"
+#include "support/spike_data.hpp"
 
 namespace spikeline {
 namespace {
 
 // Two classes; class k makes channel group k fire more often.
 void write_spike_set(const std::filesystem::path& path) {
-  data::SpikeSet set;
-  set.classes = {{'P', "dribbling"}, {'F', "typing"}};
-  set.info.dt = 0.05;
-  Rng rng(21);
-  const std::size_t T = 16, C = 8;
-  const std::array<std::size_t, 3> sizes{256, 64, 64};
-  for (int s = 0; s < 3; ++s) {
-    auto& split = set.splits[s];
-    split.x = Array<std::uint8_t>(Shape{sizes[s], T, C});
-    for (std::size_t i = 0; i < sizes[s]; ++i) {
-      const int y = static_cast<int>(rng.below(2));
-      split.y.push_back(y);
-      for (std::size_t t = 0; t < T; ++t)
-        for (std::size_t c = 0; c < C; ++c)
-          split.x[(i * T + t) * C + c] = rng.uniform() < (c / 4 == static_cast<std::size_t>(y) ? 0.5 : 0.1);
-    }
-  }
-  set.info.channels.assign(C, "ch");
-  data::write_spikes(path, set);
+  test::write_separable_spike_set(path, {{'P', "dribbling"}, {'F', "typing"}},
+                                  {16, 8, {256, 64, 64}, 0.5, 21});
 }
 
 class XyloDeployCli : public ::testing::Test {

@@ -231,7 +231,7 @@ TEST(XyloFactors, ParamsRoundTripAndErrorsNameTheKey) {
 TEST(XyloDeploy, ClassificationFiguresAreHandComputed) {
   const std::vector<int> pred = {0, 0, 1, 1, 1, 0};
   const std::vector<int> y = {0, 1, 1, 1, 0, 0};
-  const auto ev = classification(pred, y, {"a", "b"});
+  const auto ev = train::classify(pred, y, {"a", "b"});
   EXPECT_DOUBLE_EQ(ev.accuracy, 4.0 / 6);
   EXPECT_EQ(ev.confusion, (std::vector<std::vector<std::size_t>>{{2, 1}, {1, 2}}));
   EXPECT_DOUBLE_EQ(ev.precision[0], 2.0 / 3);
