@@ -56,12 +56,21 @@ std::string strip_tag(const char* what) {
 }  // namespace
 
 ojson document_from_yaml(std::string_view text, const std::string& source) {
+  ojson doc;
   try {
-    return yaml_to_json(YAML::Load(std::string(text)), source);
+    doc = yaml_to_json(YAML::Load(std::string(text)), source);
   } catch (const YAML::Exception& e) {
     throw InputError(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
                      "invalid YAML: " + e.msg);
   }
+  // YAML scalars are raw bytes; JSON text must be UTF-8 (as the JSON reader already insists), or
+  // the first dump of the document (store, resolved config) would fail far from the file.
+  try {
+    (void)doc.dump();
+  } catch (const ojson::type_error& e) {
+    throw InputError(source, "invalid UTF-8 text: " + strip_tag(e.what()));
+  }
+  return doc;
 }
 
 ojson document_from_json(std::string_view text, const std::string& source) {

@@ -121,6 +121,13 @@ seed: 3
     EXPECT_NE(std::string(e.what()).find("run.yaml: epoch: unknown key"), std::string::npos) << e.what();
   }
   EXPECT_THROW(config_document_from_yaml("data: [1, 2\n", "bad.yaml"), InputError);
+  // Raw bytes that are not UTF-8 (found by fuzz_json_inputs): a clear error, not a crash later.
+  try {
+    config_document_from_yaml("data: {file: \"s\xc8\x91\x84.npz\"}\n", "bin.yaml");
+    ADD_FAILURE() << "invalid UTF-8 accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("bin.yaml: invalid UTF-8"), std::string::npos) << e.what();
+  }
   // A quoted number stays a string, so a wrong type is still caught.
   EXPECT_THROW(config_from_json(config_document_from_yaml("data: {file: s.npz}\nepochs: '3'\n", "q.yaml"), "q.yaml"),
                InputError);
