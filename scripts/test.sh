@@ -13,6 +13,14 @@ fuzz_seconds=${SPIKELINE_FUZZ_SECONDS:-10}
 echo "== Release build and tests"
 scripts/build.sh
 ctest --test-dir build --output-on-failure -j"$jobs"
+if [ "${CI:-}" = true ]; then
+  # README command (1) minus its install and build steps, which this script has just done.
+  echo "== README quick start: the pipeline demo on built-in synthetic data"
+  demo_dir=$(mktemp -d)
+  build/apps/spikeline/spikeline pipeline --config configs/pipeline_demo.yaml --out "$demo_dir/pipeline-demo" --quiet
+  test -s "$demo_dir/pipeline-demo/report.html"
+  rm -rf "$demo_dir"
+fi
 if [ "${SPIKELINE_SLURM_TESTS:-}" = 1 ] || [ "${CI:-}" = true ]; then
   echo "== Slurm integration test (one-node cluster on localhost)"
   tests/slurm/run.sh build/apps/spikeline/spikeline

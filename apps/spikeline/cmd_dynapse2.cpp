@@ -1,6 +1,7 @@
-// spikeline dynapse2 codec | sim: Dynap-SE2 numeric building blocks (docs/dynapse2.md).
+// spikeline dynapse2 codec | sim | map | quantize | config | tune | deploy: the Dynap-SE2 path (docs/dynapse2.md).
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -10,8 +11,16 @@
 
 #include "commands.hpp"
 #include "spikeline/core/error.hpp"
+#include "spikeline/core/fs.hpp"
 #include "spikeline/hw/dynapse2/bias.hpp"
+#include "spikeline/hw/dynapse2/chip_config.hpp"
 #include "spikeline/hw/dynapse2/dynapsim.hpp"
+#include "spikeline/hw/dynapse2/factors.hpp"
+#include "spikeline/hw/dynapse2/from_config.hpp"
+#include "spikeline/hw/dynapse2/mapper.hpp"
+#include "spikeline/pipeline/dynapse2_deploy.hpp"
+#include "spikeline/pipeline/dynapse2_train.hpp"
+#include "spikeline/pipeline/dynapse2_tune.hpp"
 #include "spikeline/io/npy.hpp"
 
 namespace spikeline::cli {
@@ -65,7 +74,7 @@ void codec_cmd(const CodecArgs& a) {
 }
 
 struct SimArgs {
-  std::string params, input, out;
+  std::string params, config, input, out;
   std::string precision = "float32";
 };
 
@@ -98,7 +107,31 @@ void run_sim(const d2::DynapSimParams& p, const std::vector<double>& w_in, int n
   std::printf("wrote %s: %zu sample(s) x %zu steps, %d neurons\n", out.c_str(), batch, steps, p.n);
 }
 
+// The network a chip configuration realises (decoded currents, weights from the CAM masks).
+void sim_config_cmd(const SimArgs& a) {
+  const d2::ChipConfig config = d2::read_chip_config(a.config);
+  const d2::DynapseNet net = d2::net_from_config(config);
+  for (const auto& problem : d2::validate_chip_config(config))
+    std::fprintf(stderr, "spikeline: warning: %s: %s\n", a.config.c_str(), problem.c_str());
+  const io::NpyArray arr = io::read_npy(a.input);
+  Shape shape = arr.shape;
+  const bool two_d = shape.size() == 2;
+  if (two_d) shape.insert(shape.begin(), 1);
+  if (shape.size() != 3 || shape[2] != std::size_t(net.n_in))
+    throw InputError(a.input, "expected counts per input channel [T, " + std::to_string(net.n_in) + "] or [B, T, " +
+                                  std::to_string(net.n_in) + "], got " + shape_to_string(arr.shape));
+  const std::vector<double> x = arr.to_double();
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (!std::isfinite(x[i])) throw InputError(a.input, "element " + std::to_string(i) + " is not finite");
+  if (a.precision == "float64")
+    run_sim<double>(net.sim, net.w_in, net.n_in, x, shape, two_d, a.out);
+  else
+    run_sim<float>(net.sim, net.w_in, net.n_in, x, shape, two_d, a.out);
+}
+
 void sim_cmd(const SimArgs& a) {
+  if (a.params.empty() == a.config.empty()) throw InputError("dynapse2 sim", "give either --params or --config");
+  if (!a.config.empty()) return sim_config_cmd(a);
   std::ifstream in(a.params);
   nlohmann::json j;
   try {
@@ -141,10 +174,140 @@ void sim_cmd(const SimArgs& a) {
     run_sim<float>(p, w_in, n_in, x, shape, two_d, a.out);
 }
 
+// ---- map | quantize | config ----
+
+struct MapArgs {
+  std::string model, checkpoint, out;
+  int clusters = 0;
+};
+
+void map_cmd(const MapArgs& a) {
+  if (a.model.empty() == a.checkpoint.empty()) throw InputError("dynapse2 map", "give either --model or --checkpoint");
+  const d2::DynapseNet net =
+      a.model.empty() ? d2::load_dynapse2_checkpoint(a.checkpoint).net : d2::read_dynapse_net(a.model);
+  const d2::Spec spec = d2::map_network(net, a.clusters);
+  write_file_atomic(a.out, d2::to_json(spec).dump(1) + "\n");
+  std::printf("wrote %s: %d inputs, %d neurons on %d core(s), Iscale %g A\n", a.out.c_str(), spec.n_in, spec.n_neuron,
+              spec.n_cluster, spec.Iscale);
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  try {
+    return nlohmann::json::parse(read_file_text(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path, std::string("not valid JSON: ") + e.what());
+  }
+}
+
+struct QuantizeArgs {
+  std::string spec, factors, out;
+  std::uint64_t seed = 0;
+};
+
+void quantize_cmd(const QuantizeArgs& a) {
+  d2::Spec spec = d2::spec_from_json(read_json_file(a.spec), a.spec);
+  if (!a.factors.empty()) {
+    // NNI's parameter object, or a file holding one under "params" (dynapse2_tuning.json, dynapse2_qtuning_metadata).
+    const nlohmann::json f = read_json_file(a.factors);
+    const bool wrapped = f.is_object() && f.contains("params");
+    spec = d2::apply_activity_factors(spec, d2::factors_from_params(wrapped ? f.at("params") : f, spec.n_neuron,
+                                                                     a.factors + (wrapped ? ": params" : "")));
+  }
+  d2::AutoencoderOptions ae;
+  ae.seed = a.seed;
+  const d2::QuantizedSpec q = d2::quantize_spec(spec, ae);
+  write_file_atomic(a.out, d2::to_json(q).dump(1) + "\n");
+  std::string loss;
+  for (double l : q.quantization_loss) loss += (loss.empty() ? "" : ", ") + std::to_string(l);
+  std::printf("wrote %s: %d core(s), autoencoder loss per core [%s]%s\n", a.out.c_str(), spec.n_cluster, loss.c_str(),
+              a.factors.empty() ? "" : ", activity factors applied");
+}
+
+struct ConfigArgs {
+  std::string qspec, out;
+};
+
+void config_cmd(const ConfigArgs& a) {
+  const d2::QuantizedSpec q = d2::quantized_spec_from_json(read_json_file(a.qspec), a.qspec);
+  const d2::ChipConfig c = d2::chip_config_from_spec(q);
+  d2::write_chip_config(a.out, c);
+  const d2::ChipResources r = d2::count_chip_resources(c);
+  std::printf("wrote %s: %d core(s), %d neurons, %d CAM entries (busiest neuron %d of %d), %d SRAM entries\n",
+              a.out.c_str(), r.cores, r.neurons, r.cam_entries, r.max_cam, d2::kCamPerNeuron, r.sram_entries);
+  const auto problems = d2::validate_chip_config(c);
+  for (const auto& p : problems) std::printf("%s: %s\n", a.out.c_str(), p.c_str());
+  if (!problems.empty())
+    throw InputError(a.out, std::to_string(problems.size()) + " violation(s) of the Dynap-SE2 limits");
+}
+
+// ---- tune | deploy ----
+
+struct TuneArgs {
+  std::string checkpoint, config, data, split = "val", format = "console";
+  int trials = 0, threads = 2;
+  std::uint64_t seed = 0;
+  bool quiet = false;
+};
+
+void tune_cmd(const TuneArgs& a) {
+  d2::TuneOptions o;
+  o.checkpoint = a.checkpoint;
+  o.config = a.config;
+  o.data = a.data;
+  o.split = a.split;
+  o.trials = a.trials;
+  o.seed = a.seed;
+  o.threads = a.threads;
+  o.progress = !a.quiet && a.format != "json";
+  const d2::TuneReport r = d2::tune_checkpoint(o);
+  if (a.format == "json") {
+    const nlohmann::json j = {{"accuracy", r.accuracy}, {"untuned_accuracy", r.untuned_accuracy},
+                              {"float_accuracy", r.float_accuracy}, {"trials", r.trials}, {"seconds", r.seconds}};
+    std::printf("%s\n", j.dump().c_str());
+    return;
+  }
+  std::printf("%d trials in %.1f s; %s accuracy: float %.4f, configured %.4f untuned, %.4f tuned\n", r.trials, r.seconds,
+              a.split.c_str(), r.float_accuracy, r.untuned_accuracy, r.accuracy);
+  std::printf("wrote %s/%s and %s/%s\n", a.checkpoint.c_str(), d2::kTuningFile, a.checkpoint.c_str(), d2::kThesisTuningFile);
+}
+
+struct DeployArgs {
+  std::string checkpoint, out, data, split = "val", format = "console";
+  bool no_tuning = false;
+  int threads = 2;
+  std::uint64_t seed = 0;
+};
+
+void deploy_cmd(const DeployArgs& a) {
+  d2::DeployOptions o;
+  o.checkpoint = a.checkpoint;
+  o.out = a.out;
+  o.data = a.data;
+  o.split = a.split;
+  o.use_tuning = !a.no_tuning;
+  o.threads = a.threads;
+  o.seed = a.seed;
+  const auto result = d2::deploy(o);
+  for (const auto& n : result.notes) std::fprintf(stderr, "spikeline: note: %s\n", n.c_str());
+  const auto& r = result.report;
+  if (a.format == "json") {
+    std::printf("%s\n", r.dump().c_str());
+    return;
+  }
+  const auto& res = r.at("resources");
+  std::printf("accuracy on %s (%zu samples): float %.4f, Dynap-SE2 configured %.4f%s\n", a.split.c_str(),
+              r.at("samples").get<std::size_t>(), r.at("float").at("accuracy").get<double>(),
+              r.at("configured").at("accuracy").get<double>(),
+              r.at("quantization").at("factors").is_null() ? "" : " (tuned factors)");
+  std::printf("resources: %d core(s), %d neurons, %d CAM entries (busiest neuron %d of %d), %d SRAM entries\n",
+              res.at("cores").get<int>(), res.at("neurons").get<int>(), res.at("cam_entries").get<int>(),
+              res.at("max_cam_per_neuron").get<int>(), d2::kCamPerNeuron, res.at("sram_entries").get<int>());
+  std::printf("wrote %s/{config.json, spec.json, report.html, report.json}\n", a.out.c_str());
+}
 }  // namespace
 
 void add_dynapse2_commands(CLI::App& app) {
-  auto* dy = app.add_subcommand("dynapse2", "Dynap-SE2 building blocks: bias codec, DynapSim simulation");
+  auto* dy = app.add_subcommand("dynapse2", "Deploy to Dynap-SE2: bias codec, map, quantise, configure, simulate, tune, deploy");
   dy->require_subcommand(1);
 
   auto c_args = std::make_shared<CodecArgs>();
@@ -161,14 +324,82 @@ void add_dynapse2_commands(CLI::App& app) {
   auto s_args = std::make_shared<SimArgs>();
   auto* sim = dy->add_subcommand("sim", "Simulate DynapSim (Rockpool 2.7 forward dynamics), state reset per sample");
   sim->add_option("--params", s_args->params, "Parameters JSON (docs/dynapse2.md): n, per-neuron currents, w_rec, "
-                  "optional w_in, Iscale, dt")->required()->check(CLI::ExistingFile);
+                  "optional w_in, Iscale, dt")->check(CLI::ExistingFile);
+  sim->add_option("--config", s_args->config, "Chip configuration JSON (dynapse2 config / deploy): simulate the network "
+                  "it realises (decoded currents, weights from the CAM masks)")->check(CLI::ExistingFile);
   sim->add_option("--input", s_args->input, "Input .npy [T, C] or [B, T, C]: weighted input per neuron (C = n), or "
-                  "counts per channel when the params have w_in (C = n_in)")->required()->check(CLI::ExistingFile);
+                  "counts per channel when the params have w_in or with --config (C = n_in)")
+      ->required()->check(CLI::ExistingFile);
   sim->add_option("--out", s_args->out, "Output .npz: 'spikes', 'imem', 'isyn', 'iahp', 'vmem', shaped [.., T, n]")
       ->required();
   sim->add_option("--precision", s_args->precision, "float32 (as Rockpool) or float64")
       ->capture_default_str()->check(CLI::IsMember({"float32", "float64"}));
   sim->callback([s_args] { sim_cmd(*s_args); });
+
+  auto m = std::make_shared<MapArgs>();
+  auto* map = dy->add_subcommand("map", "Map a Dynap-SE2 network to a float specification (Rockpool 2.7 mapper)");
+  map->add_option("--model", m->model, "Network JSON (dynapse2_model.json)")->check(CLI::ExistingFile);
+  map->add_option("--checkpoint", m->checkpoint, "Checkpoint directory of spikeline train (model.target dynapse2)");
+  map->add_option("--clusters", m->clusters, "Number of cores (default: n / 256 + 1, Rockpool's rule)")
+      ->check(CLI::Range(0, 1024));
+  map->add_option("--out", m->out, "Output specification JSON")->required();
+  map->callback([m] { map_cmd(*m); });
+
+  auto q = std::make_shared<QuantizeArgs>();
+  auto* quant = dy->add_subcommand("quantize", "Quantise a specification's weights with the autoencoder (4-bit masks "
+                                               "over 4 base weight currents per core)");
+  quant->add_option("--spec", q->spec, "Specification JSON from 'dynapse2 map'")->required()->check(CLI::ExistingFile);
+  quant->add_option("--factors", q->factors, "Activity factors: NNI parameter object, or a file with it under "
+                    "\"params\" (dynapse2_tuning.json, dynapse2_qtuning_metadata)")->check(CLI::ExistingFile);
+  quant->add_option("--seed", q->seed, "Autoencoder initialisation seed")->capture_default_str();
+  quant->add_option("--out", q->out, "Output quantised specification JSON")->required();
+  quant->callback([q] { quantize_cmd(*q); });
+
+  auto c = std::make_shared<ConfigArgs>();
+  auto* cfg = dy->add_subcommand("config", "Build the chip configuration (bias settings per core, CAM/SRAM per neuron, "
+                                           "input channel map) from a quantised specification; check the chip's limits");
+  cfg->add_option("--qspec", c->qspec, "Quantised specification JSON from 'dynapse2 quantize'")
+      ->required()->check(CLI::ExistingFile);
+  cfg->add_option("--out", c->out, "Output configuration JSON (written even when it breaks a limit; exit 2 then)")
+      ->required();
+  cfg->callback([c] { config_cmd(*c); });
+  auto t = std::make_shared<TuneArgs>();
+  auto* tune = dy->add_subcommand(
+      "tune", "Search the thesis's activity factors (global, per class) with the HPO engine's tuner; each trial "
+              "quantises, configures and simulates the split. Stores the best in the checkpoint "
+              "(dynapse2_tuning.json, dynapse2_qtuning_metadata), which dynapse2 deploy then uses.");
+  tune->add_option("--checkpoint", t->checkpoint, "Checkpoint directory of spikeline train (model.target dynapse2)")
+      ->required();
+  tune->add_option("--config", t->config, "NNI experiment JSON (the thesis's dynapse2_tuning_*.json run unchanged)")
+      ->required()->check(CLI::ExistingFile);
+  tune->add_option("--trials", t->trials, "Number of trials (default: the config's max_trial_number)")
+      ->check(CLI::PositiveNumber);
+  tune->add_option("--seed", t->seed, "Tuner and autoencoder seed")->capture_default_str();
+  tune->add_option("--data", t->data, "Data file (default: the checkpoint config's data.file)");
+  tune->add_option("--split", t->split, "Split whose accuracy is the metric")
+      ->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
+  tune->add_option("--threads", t->threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
+  tune->add_flag("--quiet", t->quiet, "No progress bar");
+  tune->add_option("--format", t->format, "console or json")->capture_default_str()->check(CLI::IsMember({"console", "json"}));
+  tune->callback([t] { tune_cmd(*t); });
+
+  auto d = std::make_shared<DeployArgs>();
+  auto* dep = dy->add_subcommand(
+      "deploy", "Map, quantise (with the checkpoint's stored tuning, if any), configure, check and simulate a "
+                "checkpoint; write a bundle: config.json, spec.json, report.html, report.json");
+  dep->add_option("--checkpoint", d->checkpoint, "Checkpoint directory of spikeline train (model.target dynapse2)")
+      ->required();
+  dep->add_option("--out", d->out, "Bundle directory")->required();
+  dep->add_option("--data", d->data, "Data file (default: the checkpoint config's data.file)");
+  dep->add_option("--split", d->split, "Split the report evaluates: train, val or test")
+      ->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
+  dep->add_flag("--no-tuning", d->no_tuning, "Ignore the checkpoint's stored tuning (dynapse2_tuning.json)");
+  dep->add_option("--seed", d->seed, "Autoencoder seed when there is no stored tuning")->capture_default_str();
+  dep->add_option("--threads", d->threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
+  dep->add_option("--format", d->format, "console or json (report.json's figures on stdout)")
+      ->capture_default_str()->check(CLI::IsMember({"console", "json"}));
+  dep->callback([d] { deploy_cmd(*d); });
+
 }
 
 }  // namespace spikeline::cli

@@ -14,6 +14,7 @@
 #include "spikeline/hpo/client.hpp"
 #include "spikeline/snn/network_json.hpp"
 #include "spikeline/io/network_file.hpp"
+#include "spikeline/pipeline/dynapse2_train.hpp"
 #include "spikeline/train/config.hpp"
 #include "spikeline/train/run.hpp"
 
@@ -89,10 +90,42 @@ void run_train(const TrainFlags& f) {
     };
   stop_requested = 0;
   std::signal(SIGINT, on_interrupt);
+  if (config.model.target == "dynapse2") {  // docs/dynapse2_training.md
+    const auto result = hw::dynapse2::run_dynapse2_training(config, ro);
+    std::signal(SIGINT, SIG_DFL);
+    if (!trial.standalone() && result.stop != train::StopReason::interrupted)
+      trial.report_final_result({{"default", result.best_val_acc}});
+    return;
+  }
   const auto result = train::run_training(config, ro);
   std::signal(SIGINT, SIG_DFL);
   if (!trial.standalone() && result.train.stop != train::StopReason::interrupted)
     trial.report_final_result({{"default", result.train.best_val_acc}});
+}
+
+// evaluate of a Dynap-SE2 checkpoint: the float model simulated on the split (no SVG report).
+void evaluate_dynapse2(const std::filesystem::path& dir, const std::string& data_file, const std::string& split,
+                       const std::filesystem::path& out, const std::string& format, int threads) {
+  const auto ck = hw::dynapse2::load_dynapse2_checkpoint(dir);
+  const auto data = train::load_data_like(ck.config, data_file.empty() ? ck.config.data.file
+                                                                       : std::filesystem::path(data_file), threads);
+  const auto& set = split == "train" ? data.train : split == "val" ? data.val : data.test;
+  const auto pred = hw::dynapse2::predict(ck.net, set.x, threads);
+  auto result = train::classify(pred, set.y, data.classes);
+  auto& m = result.complexity;
+  m.parameters = ck.net.w_in.size() + ck.net.sim.w_rec.size();
+  m.footprint_bytes = m.parameters * sizeof(float);
+  m.connections = m.parameters;
+  for (double w : ck.net.w_in) m.zero_connections += w == 0.0;
+  for (double w : ck.net.sim.w_rec) m.zero_connections += w == 0.0;
+  m.connection_sparsity = static_cast<double>(m.zero_connections) / static_cast<double>(m.connections);
+  std::filesystem::create_directories(out);
+  auto j = result.to_json();
+  j["split"] = split;
+  j["target"] = "dynapse2";
+  write_file_atomic(out / "evaluation.json", j.dump(2) + "\n");
+  if (format == "json") std::printf("%s\n", j.dump().c_str());
+  else std::printf("%s\nresult: %s\n", result.table().c_str(), (out / "evaluation.json").string().c_str());
 }
 
 std::vector<train::EpochReport> read_log(const std::filesystem::path& path) {
@@ -157,6 +190,9 @@ void add_fit_commands(CLI::App& app) {
   ev->add_option("--format", e->format, "console or json")->capture_default_str()->check(CLI::IsMember({"console", "json"}));
   ev->callback([e] {
     const std::filesystem::path dir = e->checkpoint;
+    if (hw::dynapse2::is_dynapse2_checkpoint(dir))
+      return evaluate_dynapse2(dir, e->data, e->split, e->out.empty() ? dir : std::filesystem::path(e->out),
+                               e->format, e->threads);
     const auto config_path = dir / "config.json";
     if (!std::filesystem::exists(config_path))
       throw InputError(config_path.string(), "not found: --checkpoint must be a directory written by spikeline train");

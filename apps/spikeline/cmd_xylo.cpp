@@ -1,4 +1,4 @@
-// spikeline xylo map | quantize | validate | sim | deploy | tune: deployment to SynSense Xylo Audio 2
+// spikeline xylo map | quantize | validate | sim | deploy | tune | finetune: deployment to SynSense Xylo Audio 2
 // (docs/xylo.md).
 #include <cmath>
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include "spikeline/hw/xylo/mapper.hpp"
 #include "spikeline/hw/xylo/quantize.hpp"
 #include "spikeline/hw/xylo/sim.hpp"
+#include "spikeline/pipeline/xylo_finetune.hpp"
 #include "spikeline/pipeline/xylo_tune.hpp"
 #include "spikeline/hw/xylo/validate.hpp"
 #include "spikeline/io/network_file.hpp"
@@ -209,6 +210,40 @@ void tune_cmd(const TuneArgs& a) {
               a.checkpoint.c_str(), xylo::kThesisTuningFile);
 }
 
+struct FinetuneArgs {
+  std::string checkpoint, out, data, method;
+  int epochs = 10, threads = 2, max_fan_out = xylo::kDeployMaxFanOut, batch_size = 0;
+  double lr = 1e-4;
+  std::uint64_t seed = 0;
+  bool no_tuning = false, no_match_decay = false, no_fake_quant = false, quiet = false;
+};
+
+void finetune_cmd(const FinetuneArgs& a) {
+  xylo::FinetuneOptions o;
+  o.checkpoint = a.checkpoint;
+  o.out = a.out;
+  o.data = a.data;
+  o.epochs = a.epochs;
+  o.lr = a.lr;
+  o.seed = a.seed;
+  o.threads = a.threads;
+  o.progress = !a.quiet;
+  if (!a.method.empty()) o.method = xylo::method_from_name(a.method, "--method");
+  o.max_fan_out = a.max_fan_out;
+  o.use_tuning = !a.no_tuning;
+  o.match_decay = !a.no_match_decay;
+  o.fake_quant = !a.no_fake_quant;
+  o.batch_size = a.batch_size;
+  if (!a.quiet) o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  const auto r = xylo::finetune_checkpoint(o);
+  std::printf("validation accuracy   float    Xylo (%s quantisation%s)\n", xylo::method_name(r.method).c_str(),
+              r.tuned_factors ? ", tuned factors" : "");
+  std::printf("before fine-tuning    %.4f   %.4f\n", r.float_val_before, r.quantized_val_before);
+  std::printf("after  fine-tuning    %.4f   %.4f   (epoch %d of %d%s)\n", r.float_val_after, r.quantized_val_after,
+              r.best_epoch, a.epochs, r.best_epoch == 0 ? ": no epoch improved, starting weights kept" : "");
+  std::printf("%.1f s; wrote checkpoint %s (with %s)\n", r.seconds, a.out.c_str(), xylo::kQatFile);
+}
+
 }  // namespace
 
 void add_xylo_commands(CLI::App& app) {
@@ -308,6 +343,33 @@ void add_xylo_commands(CLI::App& app) {
   tune->add_flag("--quiet", t->quiet, "No progress bar");
   tune->add_option("--format", t->format, "console or json")->capture_default_str()->check(CLI::IsMember({"console", "json"}));
   tune->callback([t] { tune_cmd(*t); });
+
+  auto ft = std::make_shared<FinetuneArgs>();
+  auto* fin = xy->add_subcommand(
+      "finetune", "Quantisation-aware fine-tuning: train a checkpoint further through the chip's quantisation "
+                  "(straight-through estimator), keep the epoch whose bit-accurate simulation scores best on val, "
+                  "write a new checkpoint (+ qat.json)");
+  fin->add_option("--checkpoint", ft->checkpoint, "Checkpoint directory of spikeline train")->required();
+  fin->add_option("--out", ft->out, "New checkpoint directory")->required();
+  fin->add_option("--epochs", ft->epochs, "Fine-tuning epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  fin->add_option("--lr", ft->lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  fin->add_option("--method", ft->method, "global or channel (default: the stored tuning's method, else global)")
+      ->check(CLI::IsMember({"global", "channel"}));
+  fin->add_option("--seed", ft->seed, "Shuffling seed")->capture_default_str();
+  fin->add_option("--threads", ft->threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
+  fin->add_option("--data", ft->data, "Data file (default: the checkpoint config's data.file)");
+  fin->add_option("--batch-size", ft->batch_size, "Batch size (default: the checkpoint config's)")
+      ->check(CLI::PositiveNumber);
+  fin->add_option("--max-fan-out", ft->max_fan_out, "Prune each neuron's outgoing weights to this many first, as "
+                  "xylo deploy (0: no pruning); the sparsity is kept while training")
+      ->capture_default_str()->check(CLI::Range(0, 1000));
+  fin->add_flag("--no-tuning", ft->no_tuning, "Ignore the checkpoint's stored activity factors (xylo_tuning.json)");
+  fin->add_flag("--no-match-decay", ft->no_match_decay,
+                "Keep the float taus in the forward pass (default: taus matching the chip's bit-shift decay)");
+  fin->add_flag("--no-fake-quant", ft->no_fake_quant,
+                "Control run: the same pruning, epochs and selection, but plain float training");
+  fin->add_flag("--quiet", ft->quiet, "No progress bar or per-epoch lines");
+  fin->callback([ft] { finetune_cmd(*ft); });
 }
 
 }  // namespace spikeline::cli

@@ -14,5 +14,6 @@ void add_xylo_commands(CLI::App& app);   // xylo map, quantize, validate, sim
 void add_dynapse2_commands(CLI::App& app);  // dynapse2 codec, sim
 void add_hpo_commands(CLI::App& app);       // hpo run, resume, stop, list, status, best, export, report, params
 void add_dashboard_commands(CLI::App& app);  // dashboard (serve experiments read-only)
+void add_pipeline_commands(CLI::App& app);   // pipeline (every stage from one config)
 
 }  // namespace spikeline::cli

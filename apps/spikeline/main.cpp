@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   spikeline::cli::add_dynapse2_commands(app);
   spikeline::cli::add_hpo_commands(app);
   spikeline::cli::add_dashboard_commands(app);
+  spikeline::cli::add_pipeline_commands(app);
   // CLI11 reports a mistyped command as "A subcommand is required"; name it and list the commands.
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

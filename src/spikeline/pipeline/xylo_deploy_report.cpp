@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "spikeline/report/html.hpp"
 #include "spikeline/report/plot.hpp"
 
 namespace spikeline::hw::xylo {
@@ -17,26 +18,11 @@ using nlohmann::json;
 using report::Anchor;
 using report::Axes;
 using report::Canvas;
+using report::html_escape;
+using report::html_figure;
+using report::html_row;
 using report::Color;
 using report::palette;
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string figure(const Canvas& c, const std::string& caption) {
-  return "<figure>" + c.svg() + "<figcaption>" + html_escape(caption) + "</figcaption></figure>\n";
-}
 
 // Diverging colour for v in [-1, 1]: blue - white - red.
 Color diverging(double v) {
@@ -156,24 +142,20 @@ std::string eval_table(const train::Evaluation& ev, const std::string& title) {
   return h;
 }
 
-std::string row(const std::string& name, const std::string& value) {
-  return "<tr><td>" + html_escape(name) + "</td><td>" + html_escape(value) + "</td></tr>\n";
-}
-
 std::string resources_table(const json& r, const json& t) {
   const auto& syn = r.at("synapses");
   const auto& lim = r.at("limits");
   std::string h = "<table><caption>Resources used (Xylo Audio 2 limits in brackets)</caption>\n";
-  h += row("input channels", fmt::format("{} [{}]", r.at("inputs").get<int>(), lim.at("inputs").get<int>()));
-  h += row("hidden neurons", fmt::format("{} [{}]", r.at("hidden_neurons").get<int>(), lim.at("hidden_neurons").get<int>()));
-  h += row("readout neurons", fmt::format("{} [{}]", r.at("outputs").get<int>(), lim.at("outputs").get<int>()));
-  h += row("synapses (non-zero weights)",
+  h += html_row("input channels", fmt::format("{} [{}]", r.at("inputs").get<int>(), lim.at("inputs").get<int>()));
+  h += html_row("hidden neurons", fmt::format("{} [{}]", r.at("hidden_neurons").get<int>(), lim.at("hidden_neurons").get<int>()));
+  h += html_row("readout neurons", fmt::format("{} [{}]", r.at("outputs").get<int>(), lim.at("outputs").get<int>()));
+  h += html_row("synapses (non-zero weights)",
            fmt::format("{} (input {}, recurrent {}, readout {})", syn.at("total").get<std::size_t>(),
                        syn.at("input").get<std::size_t>(), syn.at("recurrent").get<std::size_t>(),
                        syn.at("output").get<std::size_t>()));
-  h += row("max fan-out", fmt::format("{} [{}] (mean {:.1f})", r.at("max_fan_out").get<int>(),
+  h += html_row("max fan-out", fmt::format("{} [{}] (mean {:.1f})", r.at("max_fan_out").get<int>(),
                                       lim.at("fan_out").get<int>(), r.at("mean_fan_out").get<double>()));
-  h += row("aliases", std::to_string(r.at("aliases").get<int>()));
+  h += html_row("aliases", std::to_string(r.at("aliases").get<int>()));
   h += "</table>\n<table><caption>Cycle model (Rockpool's, xylo.md &sect;7), margin " +
        fmt::format("{:.0f} %", 100 * t.at("margin").get<double>()) + "</caption>\n";
   h += "<tr><th></th><th>worst case (every channel and neuron active every step)</th><th>measured activity on this split</th></tr>\n";
@@ -212,13 +194,13 @@ std::string render_deploy_report(const DeployReportData& d) {
       "td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}caption{font-weight:bold;text-align:left;padding:4px 0}"
       "figure{display:inline-block;margin:8px;vertical-align:top}figcaption{font-size:12px;color:#444}</style></head><body>\n";
   h += "<h1>Xylo Audio 2 (syns61201) deployment</h1>\n<table>\n";
-  h += row("checkpoint", r.at("checkpoint").get<std::string>());
-  h += row("data", r.at("data").get<std::string>() + ", split " + r.at("split").get<std::string>() + ", " +
+  h += html_row("checkpoint", r.at("checkpoint").get<std::string>());
+  h += html_row("data", r.at("data").get<std::string>() + ", split " + r.at("split").get<std::string>() + ", " +
                        std::to_string(r.at("samples").get<std::size_t>()) + " samples");
-  h += row("quantisation", q.at("method").get<std::string>() + (q.at("rockpool_bugs").get<bool>() ? " (Rockpool 2.7 bugs)" : "") +
+  h += html_row("quantisation", q.at("method").get<std::string>() + (q.at("rockpool_bugs").get<bool>() ? " (Rockpool 2.7 bugs)" : "") +
                                ", dash fix " + q.at("dash_fix").get<std::string>());
   const auto& pr = r.at("pruning");
-  h += row("fan-out pruning before mapping",
+  h += html_row("fan-out pruning before mapping",
            pr.at("max_fan_out").get<int>() > 0
                ? fmt::format("at most {} outgoing weights per neuron: {} weights of {} neurons dropped (float accuracy "
                              "{:.4f} before, {:.4f} after)",
@@ -226,17 +208,17 @@ std::string render_deploy_report(const DeployReportData& d) {
                              pr.at("neurons_pruned").get<std::size_t>(), pr.at("checkpoint_float_accuracy").get<double>(),
                              d.float_eval.accuracy)
                : std::string("none"));
-  h += row("activity factors", q.at("factors").is_null() ? "none (not tuned)" : q.at("factors").dump());
-  h += row("simulation", "bit-accurate; state " + r.at("simulation").at("state").get<std::string>());
-  h += row("accuracy float / quantised", fmt::format("{:.4f} / {:.4f} (change {:+.4f})", d.float_eval.accuracy,
+  h += html_row("activity factors", q.at("factors").is_null() ? "none (not tuned)" : q.at("factors").dump());
+  h += html_row("simulation", "bit-accurate; state " + r.at("simulation").at("state").get<std::string>());
+  h += html_row("accuracy float / quantised", fmt::format("{:.4f} / {:.4f} (change {:+.4f})", d.float_eval.accuracy,
                                                      d.quant_eval.accuracy, -r.at("accuracy_drop").get<double>()));
   h += "</table>\n";
   for (const auto& n : r.at("notes")) h += "<p>Note: " + html_escape(n.get<std::string>()) + "</p>\n";
 
   h += "<h2>Accuracy</h2>\n";
-  h += figure(accuracy_figure(d.float_eval.accuracy, d.quant_eval.accuracy), "float model vs bit-accurate Xylo simulation");
-  h += figure(confusion_figure(d.float_eval, "float"), "confusion matrix, float model");
-  h += figure(confusion_figure(d.quant_eval, "Xylo"), "confusion matrix, quantised on the simulated chip");
+  h += html_figure(accuracy_figure(d.float_eval.accuracy, d.quant_eval.accuracy), "float model vs bit-accurate Xylo simulation");
+  h += html_figure(confusion_figure(d.float_eval, "float"), "confusion matrix, float model");
+  h += html_figure(confusion_figure(d.quant_eval, "Xylo"), "confusion matrix, quantised on the simulated chip");
   h += "<h2>Classification report</h2>\n" + eval_table(d.float_eval, "float model") + eval_table(d.quant_eval, "Xylo (quantised)");
 
   const auto& s = r.at("sample");
@@ -244,17 +226,17 @@ std::string render_deploy_report(const DeployReportData& d) {
                                                s.at("true_class").get<std::string>(),
                                                s.at("predicted_class").get<std::string>());
   h += "<h2>One sample on the chip</h2>\n";
-  h += figure(output_raster(d.sample, d.config.n_out, classes, "readout events, " + sample_title),
+  h += html_figure(output_raster(d.sample, d.config.n_out, classes, "readout events, " + sample_title),
               "readout events per time step (the class is the neuron with most events)");
-  h += figure(vmem_traces(d.sample, d.config, classes), "Vmem_out traces, " + sample_title);
+  h += html_figure(vmem_traces(d.sample, d.config, classes), "Vmem_out traces, " + sample_title);
 
   h += "<h2>Weights (quantised, int8)</h2>\n";
-  h += figure(heatmap(d.config.weights_in, d.config.n_in, d.config.n_hid, d.config.n_syn, "weights_in", "input", "hidden"),
+  h += html_figure(heatmap(d.config.weights_in, d.config.n_in, d.config.n_hid, d.config.n_syn, "weights_in", "input", "hidden"),
               "input weights");
-  h += figure(heatmap(d.config.weights_rec, d.config.n_hid, d.config.n_hid, d.config.n_syn, "weights_rec", "source hidden",
+  h += html_figure(heatmap(d.config.weights_rec, d.config.n_hid, d.config.n_hid, d.config.n_syn, "weights_rec", "source hidden",
                       "target hidden"),
               "recurrent weights (hidden to hidden, including the layer-to-layer weights)");
-  h += figure(heatmap(d.config.weights_out, d.config.n_hid, d.config.n_out, 1, "weights_out", "hidden", "readout"),
+  h += html_figure(heatmap(d.config.weights_out, d.config.n_hid, d.config.n_out, 1, "weights_out", "hidden", "readout"),
               "readout weights");
 
   h += "<h2>Resources and timing</h2>\n" + resources_table(r.at("resources"), r.at("timing"));

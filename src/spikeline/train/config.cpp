@@ -75,6 +75,45 @@ void require(bool ok, const std::string& source, const std::string& key, const s
   if (!ok) throw InputError(source + ": " + key, what);
 }
 
+void read_dynapse2(Section& root, TrainConfig& c, const std::string& source) {
+  Section s = root.sub("dynapse2");
+  auto& d = c.dynapse2;
+  s.get("dt", d.dt);
+  s.get("time_scale", d.time_scale);
+  s.get("Iscale", d.Iscale);
+  s.get("tau_mem", d.tau_mem);
+  s.get("tau_syn", d.tau_syn);
+  s.get("percent_mismatch", d.percent_mismatch);
+  s.get("sigma_rule", d.sigma_rule);
+  s.get("precision", d.precision);
+  s.get("adam_step", d.adam_step);
+  {
+    Section m = s.sub("dynamic_mismatch");
+    auto& dm = d.dynamic_mismatch;
+    m.get("enabled", dm.enabled);
+    m.get("percent", dm.percent);
+    m.get("sigma_rule", dm.sigma_rule);
+    m.get("every", dm.every);
+    m.get("after", dm.after);
+    m.get("thesis_no_effect", dm.thesis_no_effect);
+    require(dm.percent >= 0, source, "dynapse2.dynamic_mismatch.percent", "must be >= 0");
+    require(dm.sigma_rule > 0, source, "dynapse2.dynamic_mismatch.sigma_rule", "must be > 0");
+    require(dm.every >= 1, source, "dynapse2.dynamic_mismatch.every", "must be >= 1");
+    require(dm.after >= 0, source, "dynapse2.dynamic_mismatch.after", "must be >= 0");
+  }
+  require(d.dt > 0, source, "dynapse2.dt", "must be > 0");
+  require(d.time_scale > 0, source, "dynapse2.time_scale", "must be > 0");
+  require(d.Iscale > 0, source, "dynapse2.Iscale", "must be > 0");
+  require(d.tau_mem > 0, source, "dynapse2.tau_mem", "must be > 0");
+  require(d.tau_syn > 0, source, "dynapse2.tau_syn", "must be > 0");
+  require(d.percent_mismatch >= 0, source, "dynapse2.percent_mismatch", "must be >= 0 (0: off)");
+  require(d.sigma_rule > 0, source, "dynapse2.sigma_rule", "must be > 0");
+  require(d.precision == "float32" || d.precision == "float64", source, "dynapse2.precision",
+          "must be float32 or float64");
+  require(d.adam_step == "iteration" || d.adam_step == "epoch", source, "dynapse2.adam_step",
+          "must be iteration or epoch");
+}
+
 }  // namespace
 
 TrainConfig config_from_json(const json& doc, const std::string& source,
@@ -135,8 +174,8 @@ TrainConfig config_from_json(const json& doc, const std::string& source,
       require(c.model.layers.is_null() || c.model.architecture == "layers", source, "model.layers",
               "needs model.architecture \"layers\"");
       require(c.model.hidden >= 1 && c.model.hidden <= 65536, source, "model.hidden", "must be in 1..65536");
-      require(c.model.target == "none" || c.model.target == "xylo", source, "model.target",
-              "must be none or xylo");
+      require(c.model.target == "none" || c.model.target == "xylo" || c.model.target == "dynapse2", source,
+              "model.target", "must be none, xylo or dynapse2");
       require(c.model.neuron.tau_mem > 0, source, "model.neuron.tau_mem", "must be > 0");
       require(c.model.neuron.tau_syn > 0, source, "model.neuron.tau_syn", "must be > 0");
       require(c.model.neuron.threshold > 0, source, "model.neuron.threshold", "must be > 0");
@@ -146,6 +185,7 @@ TrainConfig config_from_json(const json& doc, const std::string& source,
     }
     {
       Section o = root.sub("optim");
+      if (c.model.target == "dynapse2") c.optim.loss = "mse";  // the thesis's Dynap-SE2 loss
       o.get("loss", c.optim.loss);
       o.get("optimiser", c.optim.optimiser);
       o.get("lr", c.optim.lr);
@@ -155,7 +195,10 @@ TrainConfig config_from_json(const json& doc, const std::string& source,
       o.get("weight_decay", c.optim.weight_decay);
       o.get("schedule", c.optim.schedule);
       o.get("gamma", c.optim.gamma);
-      require(c.optim.loss == "cross_entropy", source, "optim.loss", "must be cross_entropy");
+      if (c.model.target == "dynapse2")
+        require(c.optim.loss == "mse", source, "optim.loss", "must be mse with model.target dynapse2");
+      else
+        require(c.optim.loss == "cross_entropy", source, "optim.loss", "must be cross_entropy");
       require(c.optim.optimiser == "adam", source, "optim.optimiser", "must be adam");
       require(c.optim.lr > 0, source, "optim.lr", "must be > 0");
       require(c.optim.beta1 >= 0 && c.optim.beta1 < 1, source, "optim.beta1", "must be in [0, 1)");
@@ -182,6 +225,7 @@ TrainConfig config_from_json(const json& doc, const std::string& source,
       require(c.prune.max_fan_out >= 0, source, "prune.max_fan_out", "must be >= 0 (0: off)");
       require(c.prune.every >= 1, source, "prune.every", "must be >= 1");
     }
+    read_dynapse2(root, c, source);
     {
       Section e = root.sub("early_stop");
       e.get("window", c.early_stop.window);
@@ -203,7 +247,7 @@ json config_to_json(const TrainConfig& c) {
                             {"threshold", c.model.neuron.threshold}, {"bias", c.model.neuron.bias},
                             {"dt", c.model.neuron.dt}, {"spike_fn", c.model.neuron.spike_fn}}}};
   if (!c.model.layers.is_null()) model["layers"] = c.model.layers;
-  return {{"data", data},
+  json out = {{"data", data},
           {"model", model},
           {"optim", {{"loss", c.optim.loss}, {"optimiser", c.optim.optimiser}, {"lr", c.optim.lr},
                      {"beta1", c.optim.beta1}, {"beta2", c.optim.beta2}, {"eps", c.optim.eps},
@@ -216,6 +260,17 @@ json config_to_json(const TrainConfig& c) {
           {"micro_batch", c.micro_batch},
           {"prune", {{"max_fan_out", c.prune.max_fan_out}, {"every", c.prune.every}}},
           {"early_stop", {{"window", c.early_stop.window}, {"min_delta", c.early_stop.min_delta}}}};
+  if (c.model.target == "dynapse2") {
+    const auto& d = c.dynapse2;
+    const auto& dm = d.dynamic_mismatch;
+    out["dynapse2"] = {{"dt", d.dt}, {"time_scale", d.time_scale}, {"Iscale", d.Iscale}, {"tau_mem", d.tau_mem},
+                       {"tau_syn", d.tau_syn}, {"percent_mismatch", d.percent_mismatch},
+                       {"sigma_rule", d.sigma_rule}, {"precision", d.precision}, {"adam_step", d.adam_step},
+                       {"dynamic_mismatch", {{"enabled", dm.enabled}, {"percent", dm.percent},
+                                             {"sigma_rule", dm.sigma_rule}, {"every", dm.every},
+                                             {"after", dm.after}, {"thesis_no_effect", dm.thesis_no_effect}}}};
+  }
+  return out;
 }
 
 json config_document_from_yaml(std::string_view text, const std::string& source) {

@@ -33,7 +33,7 @@ struct ModelConfig {
   nlohmann::json layers;  // a spikeline-network "layers" list when architecture == "layers"
   int hidden = 256;
   NeuronConfig neuron;
-  std::string target = "none";  // none | xylo (checks the chip's size limits before training)
+  std::string target = "none";  // none | xylo (checks the chip's size limits) | dynapse2 (docs/dynapse2_training.md)
 };
 
 struct OptimConfig {
@@ -55,6 +55,24 @@ struct EarlyStopConfig {
   double min_delta = 1e-5;
 };
 
+// Dynap-SE2 training (model.target "dynapse2"; docs/dynapse2_training.md). Defaults: the thesis.
+struct DynamicMismatchConfig {
+  bool enabled = false;
+  double percent = 0.30, sigma_rule = 3.0;  // re-drawn weight mismatch, sigma = percent / sigma_rule
+  int every = 100, after = 0;               // before epochs after, after + every, ... (0-based)
+  bool thesis_no_effect = false;            // draw but discard, as the thesis code effectively did
+};
+struct Dynapse2Config {
+  double dt = 1e-3;           // simulation step (s); data dt * time_scale must equal it
+  double time_scale = 0.02;   // sample time multiplier (thesis: 2 s samples -> 40 ms)
+  double Iscale = 1e-8;       // A per unit weight
+  double tau_mem = 0.045, tau_syn = 0.076;  // s; Itau_mem, Itau_syn by the thesis's get_itau
+  double percent_mismatch = 0.05, sigma_rule = 3.0;  // frozen mismatch at construction (0: off)
+  std::string precision = "float32";                 // float32 | float64 (training arithmetic)
+  std::string adam_step = "iteration";               // iteration | epoch (thesis quirk)
+  DynamicMismatchConfig dynamic_mismatch;
+};
+
 struct TrainConfig {
   DataConfig data;
   ModelConfig model;
@@ -66,6 +84,7 @@ struct TrainConfig {
   int micro_batch = 32;
   PruneConfig prune;
   EarlyStopConfig early_stop;
+  Dynapse2Config dynapse2;  // read and written only with model.target "dynapse2"
 };
 
 // Reads a parsed config; `source` names the file in errors. Relative data paths are resolved

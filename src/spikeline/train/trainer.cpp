@@ -73,7 +73,23 @@ TrainResult fit(snn::Network& net, const LabelledSet& train, const LabelledSet& 
   snn::EngineOptions eo;
   eo.threads = options.threads;
   eo.micro_batch = options.micro_batch;
-  snn::Engine engine(net, eo);
+  // With a weight transform the engine runs on a transformed copy; the optimiser updates `net`.
+  const bool ste = static_cast<bool>(options.weight_transform);
+  snn::Network forward_net;
+  if (ste) {
+    forward_net = net;
+    options.weight_transform(net, forward_net);
+  }
+  snn::Engine engine(ste ? forward_net : net, eo);
+  const std::size_t n_params = snn::parameter_count(net);
+  // Refreshes the forward copy from the current master weights (no-op without a transform).
+  const auto sync_forward = [&] {
+    if (!ste) return;
+    options.weight_transform(net, forward_net);
+    if (snn::parameter_count(forward_net) != n_params)
+      throw InputError("weight_transform", "changed the network's structure");
+    engine.refresh();  // thresholds and taus may have changed too
+  };
   Adam adam(options.adam);
   TrainResult result;
   if (resume) {
@@ -104,6 +120,7 @@ TrainResult fit(snn::Network& net, const LabelledSet& train, const LabelledSet& 
     };
     for (std::size_t k = result.next_batch; k < batches; ++k) {
       gather(train, std::span(order).subspan(k * batch, batch), xb, yb);
+      sync_forward();
       const snn::LossResult lr = engine.loss_and_grad_ce(xb, yb, grads);
       adam.step(params, grads);
       loss_sum += lr.loss;
@@ -140,6 +157,7 @@ TrainResult fit(snn::Network& net, const LabelledSet& train, const LabelledSet& 
     rep.pruned_synapses = pruned;
     const double secs = elapsed();
     rep.samples_per_s = secs > 0 ? seen / secs : 0.0;
+    sync_forward();
     rep.val_acc = val.size() ? accuracy(predict(engine, val.x), val.y) : rep.train_acc;
     if (rep.val_acc > result.best_val_acc) {
       result.best_val_acc = rep.val_acc;

@@ -41,6 +41,11 @@ struct TrainOptions {
   double early_stop_min_delta = 1e-5;
   // Set asynchronously (a signal handler) to stop after the current batch; may be null.
   const volatile std::sig_atomic_t* stop = nullptr;
+  // Straight-through estimator hook (quantisation-aware training): when set, before every batch
+  // and before validation `forward` is overwritten with transform(master) (e.g. fake-quantised
+  // weights); the loss and gradients are computed on `forward` and applied to the float master
+  // weights. `forward` must keep the master's structure. Unset: training is unchanged.
+  std::function<void(const snn::Network& master, snn::Network& forward)> weight_transform;
 };
 
 struct EpochReport {

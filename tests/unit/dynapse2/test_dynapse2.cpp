@@ -14,36 +14,19 @@
 #include "spikeline/hw/dynapse2/bias.hpp"
 #include "spikeline/hw/dynapse2/dynapsim.hpp"
 #include "spikeline/hw/dynapse2/weights.hpp"
+#include "support/dynapse2_golden.hpp"
 #include "support/shared.hpp"
 
 namespace d2 = spikeline::hw::dynapse2;
 
 namespace {
 
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
+using namespace spikeline::test::dynapse2;  // golden JSON readers
 
-void flatten(const nlohmann::json& j, std::vector<double>& out) {
-  if (j.is_array())
-    for (const auto& e : j) flatten(e, out);
-  else
-    out.push_back(j.get<double>());
-}
-std::vector<double> flat(const nlohmann::json& j) {
-  std::vector<double> v;
-  flatten(j, v);
-  return v;
-}
 std::vector<int> flat_int(const nlohmann::json& j) {
   std::vector<int> out;
   for (double v : flat(j)) out.push_back(static_cast<int>(v));
   return out;
-}
-
-d2::Matrix matrix(const nlohmann::json& j) {
-  return {static_cast<int>(j.size()), static_cast<int>(j.at(0).size()), flat(j)};
 }
 
 template <class T>

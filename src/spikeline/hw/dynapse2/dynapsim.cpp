@@ -9,16 +9,8 @@ namespace spikeline::hw::dynapse2 {
 
 namespace {
 
-using VecMember = std::vector<double> DynapSimParams::*;
-
-struct Named {
-  const char* name;
-  VecMember member;
-  double default_value;
-};
-
 // Rockpool 2.7 lookup/defaults.py: default_currents and default_layout.
-const Named kVectors[] = {
+constexpr DynapSimVector kVectors[] = {
     {"Idc", &DynapSimParams::Idc, 5e-13},
     {"If_nmda", &DynapSimParams::If_nmda, 5e-13},
     {"Igain_ahp", &DynapSimParams::Igain_ahp, 2.8368794326241126e-11},
@@ -47,9 +39,9 @@ const Named kVectors[] = {
 
 void check_sizes(const DynapSimParams& p, std::size_t input_size, int steps) {
   const auto n = static_cast<std::size_t>(p.n);
-  for (const Named& v : kVectors)
+  for (const DynapSimVector& v : kVectors)
     if ((p.*v.member).size() != n)
-      throw InputError(v.name, "expected " + std::to_string(n) + " values, got " + std::to_string((p.*v.member).size()));
+      throw InputError(std::string(v.name), "expected " + std::to_string(n) + " values, got " + std::to_string((p.*v.member).size()));
   if (p.w_rec.size() != n * n) throw InputError("w_rec", "expected " + std::to_string(n * n) + " values");
   if (steps < 0 || input_size != static_cast<std::size_t>(steps) * n)
     throw InputError("input", "expected steps * " + std::to_string(n) + " values, got " + std::to_string(input_size));
@@ -62,10 +54,12 @@ std::vector<T> cast(const std::vector<double>& v) {
 
 }  // namespace
 
+std::span<const DynapSimVector> dynapsim_vectors() { return kVectors; }
+
 const std::vector<std::string>& dynapsim_vector_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
-    for (const Named& v : kVectors) out.emplace_back(v.name);
+    for (const DynapSimVector& v : kVectors) out.emplace_back(v.name);
     return out;
   }();
   return names;
@@ -74,7 +68,7 @@ const std::vector<std::string>& dynapsim_vector_names() {
 DynapSimParams default_dynapsim_params(int n) {
   DynapSimParams p;
   p.n = n;
-  for (const Named& v : kVectors) p.*v.member = std::vector<double>(static_cast<std::size_t>(n), v.default_value);
+  for (const DynapSimVector& v : kVectors) p.*v.member = std::vector<double>(static_cast<std::size_t>(n), v.default_value);
   p.w_rec.assign(static_cast<std::size_t>(n) * n, 0.0);
   return p;
 }
@@ -106,8 +100,8 @@ DynapSimParams dynapsim_params_from_json(const nlohmann::json& j, const std::str
         for (int c = 0; c < n; ++c) p.w_rec[static_cast<std::size_t>(r) * n + c] = number(row[c], key);
       }
     } else {
-      const Named* v = nullptr;
-      for (const Named& cand : kVectors)
+      const DynapSimVector* v = nullptr;
+      for (const DynapSimVector& cand : kVectors)
         if (key == cand.name) v = &cand;
       if (!v) throw InputError(where, "unknown field '" + key + "'");
       auto& dst = p.*v->member;

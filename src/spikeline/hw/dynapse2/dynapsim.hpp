@@ -1,7 +1,9 @@
 #pragma once
 // DynapSim forward dynamics (Rockpool 2.7 devices/dynapse/simulation/dynapsim.py; equations in
 // shared docs dynapse2.md §2 and docs/dynapse2.md). Forward only; float32 and float64.
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +22,16 @@ struct DynapSimParams {
 
 // Rockpool's default_currents / default_layout for n neurons, w_rec zero.
 DynapSimParams default_dynapsim_params(int n);
+
+// One per-neuron vector of DynapSimParams: its JSON/doc name, the member, Rockpool's default value.
+struct DynapSimVector {
+  std::string_view name;
+  std::vector<double> DynapSimParams::*member;
+  double default_value;
+};
+
+// Every per-neuron vector, in the order above (the single list that JSON I/O, mapping and mismatch use).
+std::span<const DynapSimVector> dynapsim_vectors();
 
 // Names of the per-neuron vectors, in the order above (for JSON I/O and docs).
 const std::vector<std::string>& dynapsim_vector_names();

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spikeline/hw/dynapse2/autoencoder.hpp"
 #include "spikeline/hw/dynapse2/model.hpp"
 #include "spikeline/hw/dynapse2/weights.hpp"
 
@@ -34,18 +35,21 @@ struct Spec {
   std::vector<CoreCurrents> cores;  // [n_cluster]
   DynapSimParams unclustered;       // per-neuron currents as trained (w_rec unused here)
 };
-// n_cluster 0: n / 256 + 1 (Rockpool's rule). Greedy clustering as Rockpool.
+// n_cluster 0: n / 256 + 1 (Rockpool's rule). Greedy clustering as Rockpool:
+// core_map[i] = i // floor(n / n_cluster). When n_cluster does not divide n that formula puts the
+// last neurons into clusters n_cluster, n_cluster + 1, ...; Rockpool then leaves them without
+// parameters, Spikeline counts those clusters (spec.n_cluster = max(core_map) + 1). Throws
+// InputError when n_cluster is below n / 256 + 1 or above n, or a current is negative.
 Spec map_network(const DynapseNet& net, int n_cluster = 0);
 
-struct AutoencoderOptions {
-  int n_bits = 4;
-  bool fixed_epoch = false;  // true: exactly num_epoch steps (the DERIVED golden's mode)
-  std::int64_t num_epoch = 10'000'000;
-  int num_epoch_checkpoint = 1000;
-  double eps = 1e-6;
-  double step_size = 1e-4;
-  std::uint64_t seed = 0;  // initialisation of W_en, W_dec
-};
+// Rockpool's greedy core map for n neurons in n_cluster clusters (values may reach n_cluster).
+std::vector<int> greedy_core_map(int n, int n_cluster);
+
+// True when weights_rec has a non-zero (Rockpool keeps the recurrent block only then; the JSON
+// writes null otherwise).
+bool has_recurrent_weights(const Spec& spec);
+
+// AutoencoderOptions: see autoencoder.hpp.
 
 // The quantised specification (§6): per cluster the four base currents, integer masks and signs.
 struct QuantizedSpec {
@@ -54,7 +58,11 @@ struct QuantizedSpec {
   Matrix sign_in, sign_rec;                        // -1, 0, +1
   std::vector<std::array<double, kWeightBits>> Iw; // [n_cluster] base weight currents (A)
   std::vector<double> quantization_loss;           // [n_cluster]
+  std::vector<std::int64_t> steps;                 // [n_cluster] Adam steps run
 };
+// Autoencoder quantisation of every cluster (columns of other clusters zeroed), each initialised
+// from its own stream of Rng(options.seed) (cluster c uses the c-th split), so the result is
+// deterministic for a seed.
 QuantizedSpec quantize_spec(const Spec& spec, const AutoencoderOptions& options = {});
 
 // Weights the quantised spec realises, in simulator units (sign * sum_k bit_k Iw_k / Iscale), with
