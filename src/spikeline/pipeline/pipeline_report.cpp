@@ -1,5 +1,9 @@
 // report.html of a pipeline run: one self-contained page (figures inline as SVG) with a section per
 // stage and links to every file the stage wrote, relative to the run directory.
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
 #include <fmt/format.h>
 
 #include "spikeline/core/fs.hpp"
@@ -38,6 +42,42 @@ std::string num(const json& v, int digits = 4) {
   return v.is_number() ? fmt::format("{:.{}f}", v.get<double>(), digits) : html_escape(v.dump());
 }
 
+// A CSV cell for reading: a number with a long repr (0.9487568223165554, 0.05100000000000004) to 4
+// significant digits; anything else as written.
+std::string readable_cell(const std::string& field) {
+  if (field.size() <= 6 || field.find('.') == std::string::npos) return field;  // integers (times in ms) as written
+  char* end = nullptr;
+  const double v = std::strtod(field.c_str(), &end);
+  if (end != field.c_str() + field.size() || !std::isfinite(v)) return field;
+  return fmt::format("{:.4g}", v);
+}
+
+// A JSON object as a two-column table; nested objects flattened to dotted keys, numbers to 4
+// significant digits.
+void flatten_rows(const json& j, const std::string& prefix, std::string& html) {
+  for (const auto& [key, value] : j.items()) {
+    const std::string name = prefix.empty() ? key : prefix + "." + key;
+    if (value.is_object()) {
+      flatten_rows(value, name, html);
+      continue;
+    }
+    const std::string text = value.is_number_float() ? fmt::format("{:.4g}", value.get<double>()) : value.dump();
+    html += "<tr><th>" + html_escape(name) + "</th><td>" + html_escape(text) + "</td></tr>";
+  }
+}
+std::string key_value_table(const json& j) {
+  std::string html = "<table>";
+  flatten_rows(j, "", html);
+  return html + "</table>";
+}
+
+// A JSON array as "n: a, b, c" (wraps on narrow pages, unlike its dump).
+std::string list_text(const json& array) {
+  std::string text = std::to_string(array.size()) + ":";
+  for (std::size_t i = 0; i < array.size(); ++i) text += (i ? ", " : " ") + array[i].dump();
+  return html_escape(text);
+}
+
 // The rows of a CSV file (quoted fields with "" escapes) as an HTML table.
 std::string csv_table(const fs::path& path, std::size_t max_rows) {
   if (!fs::exists(path)) return {};
@@ -69,7 +109,8 @@ std::string csv_table(const fs::path& path, std::size_t max_rows) {
   std::string html = "<table>";
   for (std::size_t r = 0; r < rows.size() && r <= max_rows; ++r) {
     html += "<tr>";
-    for (const auto& f : rows[r]) html += (r == 0 ? "<th>" : "<td>") + html_escape(f) + (r == 0 ? "</th>" : "</td>");
+    for (const auto& f : rows[r])
+      html += r == 0 ? "<th>" + html_escape(f) + "</th>" : "<td>" + html_escape(readable_cell(f)) + "</td>";
     html += "</tr>";
   }
   html += "</table>";
@@ -90,8 +131,8 @@ std::string class_table(const json& summary) {
   }
   h += "</table>";
   if (summary.contains("split_subjects") && summary["split_subjects"].size() == 3)
-    h += fmt::format("<p>subjects: train {}, val {}, test {}</p>", html_escape(summary["split_subjects"][0].dump()),
-                     html_escape(summary["split_subjects"][1].dump()), html_escape(summary["split_subjects"][2].dump()));
+    h += fmt::format("<p>subjects in train {}</p><p>in val {}</p><p>in test {}</p>", list_text(summary["split_subjects"][0]),
+                     list_text(summary["split_subjects"][1]), list_text(summary["split_subjects"][2]));
   return h;
 }
 
@@ -139,7 +180,7 @@ std::string section_body(Stage s, const json& r, const fs::path& run) {
           h += fmt::format("<h3>evaluation on {} ({} samples): accuracy {}</h3>", html_escape(split), e["samples"].dump(),
                            num(e["accuracy"]));
           h += "<p>" + link(run, e, "json") + link(run, e, "svg") + "</p>";
-          if (e.contains("complexity")) h += "<p>complexity: <code>" + html_escape(e["complexity"].dump()) + "</code></p>";
+          if (e.contains("complexity")) h += "<p>complexity (docs/metrics.md)</p>" + key_value_table(e["complexity"]);
           if (split == "test") h += inline_svg(e, "svg");
         }
       break;
@@ -160,7 +201,7 @@ std::string section_body(Stage s, const json& r, const fs::path& run) {
                        html_escape(r.value("split", "")), num(r.value("float_accuracy", json(0.0))),
                        num(r.value("chip_accuracy", json(0.0))));
       h += "<p>" + link(run, r, "bundle") + link(run, r, "report", "deployment report") + "</p>";
-      if (r.contains("resources")) h += "<p>resources: <code>" + html_escape(r["resources"].dump()) + "</code></p>";
+      if (r.contains("resources")) h += "<p>resources</p>" + key_value_table(r["resources"]);
       break;
   }
   return h;
