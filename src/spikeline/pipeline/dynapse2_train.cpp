@@ -217,7 +217,7 @@ Dynapse2Checkpoint load_dynapse2_checkpoint(const std::filesystem::path& dir) {
   json doc;
   try {
     doc = json::parse(read_file_text(config_path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw InputError(config_path.string(), std::string("invalid JSON: ") + e.what());
   }
   ck.config = train::config_from_json(doc, config_path.string());

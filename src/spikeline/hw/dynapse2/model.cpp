@@ -95,7 +95,7 @@ DynapseNet read_dynapse_net(const std::filesystem::path& file) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw InputError(file.string(), std::string("invalid JSON: ") + e.what());
   }
   return dynapse_net_from_json(j, file.string());
