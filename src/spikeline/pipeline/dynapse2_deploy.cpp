@@ -24,13 +24,6 @@ Configured configure(const Spec& spec, const ActivityFactors& factors, const Aut
   return c;
 }
 
-const train::LabelledSet& pick_split(const train::TrainingData& data, const std::string& split) {
-  if (split == "train") return data.train;
-  if (split == "val") return data.val;
-  if (split == "test") return data.test;
-  throw InputError("--split", "must be train, val or test, got '" + split + "'");
-}
-
 // ---- Stored tuning ----
 
 std::optional<TuningRecord> read_tuning(const std::filesystem::path& dir, int n_neurons) {

@@ -51,7 +51,7 @@ std::optional<TuningRecord> read_tuning(const std::filesystem::path& dir, int n_
 void write_tuning(const std::filesystem::path& dir, const TuningRecord& record, int n_classes,
                   const nlohmann::json& history);
 
-const train::LabelledSet& pick_split(const train::TrainingData& data, const std::string& split);
+using train::pick_split;
 
 struct DeployOptions {
   std::filesystem::path checkpoint, out, data;  // data: empty = the checkpoint config's data.file

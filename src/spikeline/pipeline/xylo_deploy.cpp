@@ -40,13 +40,6 @@ train::TrainingData load_checkpoint_data(const CheckpointModel& ckpt, const std:
   return train::load_data_like(ckpt.config, data.empty() ? ckpt.config.data.file : data, threads);
 }
 
-const train::LabelledSet& pick_split(const train::TrainingData& data, const std::string& split) {
-  if (split == "train") return data.train;
-  if (split == "val") return data.val;
-  if (split == "test") return data.test;
-  throw InputError("--split", "must be train, val or test, got '" + split + "'");
-}
-
 snn::Network prune_for_deploy(const snn::Network& net, int max_fan_out, train::PruneStats* stats) {
   snn::Network pruned = net;
   const train::PruneStats s = max_fan_out > 0 ? train::adapt_network(pruned, max_fan_out) : train::PruneStats{};

@@ -41,7 +41,7 @@ struct CheckpointModel {
 CheckpointModel load_checkpoint_model(const std::filesystem::path& dir);
 // The checkpoint's data (its own file, or `data` with the same classes) and one split of it.
 train::TrainingData load_checkpoint_data(const CheckpointModel& ckpt, const std::filesystem::path& data, int threads);
-const train::LabelledSet& pick_split(const train::TrainingData& data, const std::string& split);
+using train::pick_split;
 
 // The result of `xylo tune`, stored in the checkpoint as xylo_tuning.json (ours, with the quantised
 // config) and xylo_qtuning_metadata (the thesis's file: {"params", "val_accuracy_after_tuning"}).

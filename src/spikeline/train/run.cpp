@@ -98,6 +98,13 @@ TrainingData load_training_data(const TrainConfig& config, int threads) {
   return load_data_like(config, config.data.file, threads);
 }
 
+const LabelledSet& pick_split(const TrainingData& data, const std::string& split) {
+  if (split == "train") return data.train;
+  if (split == "val") return data.val;
+  if (split == "test") return data.test;
+  throw InputError("--split", "must be train, val or test, got '" + split + "'");
+}
+
 snn::Network build_network(const TrainConfig& config, int n_in, int n_out, double data_dt) {
   const auto& n = config.model.neuron;
   Rng rng(config.seed);

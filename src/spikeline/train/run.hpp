@@ -30,6 +30,9 @@ TrainingData load_training_data(const TrainConfig& config, int threads = 2);
 // The same class selection applied to another data file (for evaluate --data).
 TrainingData load_data_like(const TrainConfig& config, const std::filesystem::path& file, int threads = 2);
 
+// The split named "train", "val" or "test"; InputError on --split otherwise.
+const LabelledSet& pick_split(const TrainingData& data, const std::string& split);
+
 snn::Network build_network(const TrainConfig& config, int n_in, int n_out, double data_dt);
 // Xylo's size limits (inputs <= 16, hidden neurons <= 1000, outputs <= 8): InputError naming what
 // is over, before any training.
