@@ -261,13 +261,17 @@ void tune_cmd(const TuneArgs& a) {
   o.progress = !a.quiet && a.format != "json";
   const d2::TuneReport r = d2::tune_checkpoint(o);
   if (a.format == "json") {
-    const nlohmann::json j = {{"accuracy", r.accuracy}, {"untuned_accuracy", r.untuned_accuracy},
-                              {"float_accuracy", r.float_accuracy}, {"trials", r.trials}, {"seconds", r.seconds}};
+    const nlohmann::json j = {{"accuracy", r.accuracy},         {"untuned_accuracy", r.untuned_accuracy},
+                              {"float_accuracy", r.float_accuracy}, {"trials", r.trials},
+                              {"kept_untuned", r.kept_untuned},   {"best_trial_accuracy", r.best_trial_accuracy},
+                              {"seconds", r.seconds}};
     std::printf("%s\n", j.dump().c_str());
     return;
   }
   std::printf("%d trials in %.1f s; %s accuracy: float %.4f, configured %.4f untuned, %.4f tuned\n", r.trials, r.seconds,
               a.split.c_str(), r.float_accuracy, r.untuned_accuracy, r.accuracy);
+  if (r.kept_untuned)
+    std::printf("no trial beat the untuned configuration (best trial %.4f): factors 1 kept\n", r.best_trial_accuracy);
   std::printf("wrote %s/%s and %s/%s\n", a.checkpoint.c_str(), d2::kTuningFile, a.checkpoint.c_str(), d2::kThesisTuningFile);
 }
 

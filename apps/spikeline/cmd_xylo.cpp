@@ -198,14 +198,18 @@ void tune_cmd(const TuneArgs& a) {
   if (a.format == "json") {
     const nlohmann::json j = {{"params", nlohmann::json::parse(params.dump())}, {"accuracy", r.accuracy},
                               {"untuned_accuracy", r.untuned_accuracy}, {"float_accuracy", r.float_accuracy},
-                              {"trials", r.trials}, {"best_trial", rep.outcome.trials.at(*rep.outcome.best).id},
-                              {"seconds", rep.seconds}};
+                              {"trials", r.trials}, {"kept_untuned", r.kept_untuned},
+                              {"best_trial_accuracy", r.best_trial_accuracy}, {"seconds", rep.seconds}};
     std::printf("%s\n", j.dump().c_str());
     return;
   }
-  std::printf("%d trials in %.1f s; %s accuracy: float %.4f, quantised %.4f untuned, %.4f tuned (trial %lld)\n",
-              r.trials, rep.seconds, a.split.c_str(), r.float_accuracy, r.untuned_accuracy, r.accuracy,
-              static_cast<long long>(rep.outcome.trials.at(*rep.outcome.best).id));
+  const auto& search = rep.outcome.search;
+  std::printf("%d trials in %.1f s; %s accuracy: float %.4f, quantised %.4f untuned, %.4f tuned\n", r.trials,
+              rep.seconds, a.split.c_str(), r.float_accuracy, r.untuned_accuracy, r.accuracy);
+  if (r.kept_untuned)
+    std::printf("no trial beat the untuned quantisation (best trial %.4f): factors 1 kept\n", r.best_trial_accuracy);
+  else
+    std::printf("best trial: %lld\n", static_cast<long long>(search.trials.at(*search.best_trial).id));
   std::printf("factors %s\nwrote %s/%s and %s/%s\n", params.dump().c_str(), a.checkpoint.c_str(), xylo::kTuningFile,
               a.checkpoint.c_str(), xylo::kThesisTuningFile);
 }

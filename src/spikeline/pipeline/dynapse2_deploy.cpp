@@ -46,6 +46,8 @@ std::optional<TuningRecord> read_tuning(const std::filesystem::path& dir, int n_
     r.split = at("split").get<std::string>();
     r.accuracy = at("accuracy").get<double>();
     r.untuned_accuracy = at("untuned_accuracy").get<double>();
+    r.kept_untuned = j.value("kept_untuned", false);  // absent in records before this key existed
+    r.best_trial_accuracy = j.value("best_trial_accuracy", r.accuracy);
     r.float_accuracy = at("float_accuracy").get<double>();
     r.trials = at("trials").get<int>();
     r.seed = at("seed").get<std::uint64_t>();
@@ -63,6 +65,8 @@ void write_tuning(const std::filesystem::path& dir, const TuningRecord& r, int n
   j["split"] = r.split;
   j["accuracy"] = r.accuracy;
   j["untuned_accuracy"] = r.untuned_accuracy;
+  j["kept_untuned"] = r.kept_untuned;
+  j["best_trial_accuracy"] = r.best_trial_accuracy;
   j["float_accuracy"] = r.float_accuracy;
   j["trials"] = r.trials;
   j["seed"] = r.seed;

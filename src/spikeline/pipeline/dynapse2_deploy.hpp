@@ -40,6 +40,8 @@ struct TuningRecord {
   double accuracy = 0.0;          // configured + tuned, on `split`
   double untuned_accuracy = 0.0;  // all factors 1
   double float_accuracy = 0.0;    // the checkpoint's model
+  bool kept_untuned = false;       // no trial beat factors 1, so they were kept
+  double best_trial_accuracy = 0.0;  // the search's best trial, kept or not
   int trials = 0;
   std::uint64_t seed = 0;  // tuner and autoencoder seed
   std::string tuner;

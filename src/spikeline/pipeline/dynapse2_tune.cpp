@@ -7,10 +7,9 @@
 
 #include "spikeline/core/error.hpp"
 #include "spikeline/core/progress.hpp"
-#include "spikeline/hpo/tuner.hpp"
+#include "spikeline/pipeline/factor_search.hpp"
 #include "spikeline/pipeline/dynapse2_deploy.hpp"
 #include "spikeline/pipeline/dynapse2_train.hpp"
-#include "spikeline/pipeline/xylo_tune.hpp"
 
 namespace spikeline::hw::dynapse2 {
 
@@ -23,19 +22,12 @@ double accuracy_of(const DynapseNet& net, const train::LabelledSet& set, int thr
   return set.y.empty() ? 0.0 : double(hits) / double(set.y.size());
 }
 
-struct Trial {
-  std::int64_t id = 0;
-  nlohmann::json params;
-  std::optional<double> accuracy;  // none: the configuration broke the chip's limits
-  std::string invalid;
-};
-
 }  // namespace
 
 TuneReport tune_checkpoint(const TuneOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   // The thesis's NNI experiment files are the Xylo tuning's format (search_space, max_trial_number).
-  const xylo::TuningConfig config = xylo::read_tuning_config(o.config);
+  const pipeline::TuningConfig config = pipeline::read_tuning_config(o.config);
   const Dynapse2Checkpoint ckpt = load_dynapse2_checkpoint(o.checkpoint);
   const train::TrainingData data =
       train::load_data_like(ckpt.config, o.data.empty() ? ckpt.config.data.file : o.data, o.threads);
@@ -53,57 +45,44 @@ TuneReport tune_checkpoint(const TuneOptions& o) {
   r.seed = o.seed;
   r.tuner = config.tuner;
   r.float_accuracy = accuracy_of(ckpt.net, set, o.threads);
-  {
-    const Configured base = configure(spec, {}, ae);
-    r.untuned_accuracy = base.problems.empty() ? accuracy_of(base.net, set, o.threads) : 0.0;
-  }
-  auto tuner = hpo::make_tuner(config.tuner, config.class_args, config.space, o.seed, o.config.string() + ": tuner");
-  const std::size_t total = std::size_t(o.trials > 0 ? o.trials : config.max_trials);
-  ProgressBar bar("tune", total, o.progress);
-  std::vector<Trial> trials;
-  std::optional<std::size_t> best;
-  for (std::size_t i = 0; i < total; ++i) {
-    const auto id = static_cast<std::int64_t>(i);
-    const auto params = tuner->generate(id);
-    if (!params) break;  // space exhausted
-    Trial t{id, nlohmann::json::parse(params->dump()), std::nullopt, {}};
-    const ActivityFactors f = factors_from_params(t.params, n, fmt::format("trial {}", id));
+  const auto evaluate = [&](const nlohmann::ordered_json& params) -> pipeline::FactorScore {
+    const ActivityFactors f = factors_from_params(nlohmann::json::parse(params.dump()), n, "trial");
     try {
       const Configured c = configure(spec, f, ae);
-      if (!c.problems.empty()) t.invalid = c.problems.front();
-      else t.accuracy = accuracy_of(c.net, set, o.threads);
+      if (!c.problems.empty()) return {std::nullopt, c.problems.front()};
+      return {accuracy_of(c.net, set, o.threads), {}};
     } catch (const InputError& e) {  // e.g. a base current the bias generator cannot set
-      t.invalid = e.what();
+      return {std::nullopt, e.what()};
     }
-    if (t.accuracy) {
-      tuner->receive_result(id, *params, *t.accuracy);
-      if (!best || *t.accuracy > *trials[*best].accuracy) {
-        best = trials.size();
-        r.factors = f;
-        r.accuracy = *t.accuracy;
-      }
-    }
-    tuner->trial_end(id, t.accuracy.has_value());
-    trials.push_back(std::move(t));
-    bar.update(i + 1, trials.back().accuracy ? fmt::format("acc {:.4f} best {:.4f}", *trials.back().accuracy, r.accuracy)
-                                             : "invalid config");
-  }
-  bar.finish(fmt::format("best {:.4f}", r.accuracy));
-  if (!best) throw InputError(o.config.string(), "no trial gave a configuration within the chip's limits");
-  r.trials = int(trials.size());
-  nlohmann::json history = nlohmann::json::array();
-  for (const Trial& t : trials) {
-    nlohmann::json h = {{"trial", t.id}, {"params", t.params}};
-    if (t.accuracy) h["accuracy"] = *t.accuracy;
-    else h["invalid"] = t.invalid;
-    history.push_back(std::move(h));
-  }
+  };
+  const std::size_t total = std::size_t(o.trials > 0 ? o.trials : config.max_trials);
+  ProgressBar bar("tune", total, o.progress);
+  pipeline::FactorSearchOptions so;
+  so.trials = o.trials;
+  so.seed = o.seed;
+  so.where = o.config.string() + ": tuner";
+  so.on_trial = [&bar](const pipeline::FactorTrial& t, std::size_t done, std::size_t, double chosen) {
+    bar.update(done, t.accuracy ? fmt::format("acc {:.4f} best {:.4f}", *t.accuracy, chosen) : "invalid config");
+  };
+  const pipeline::FactorSearch search = pipeline::search_factors(config, evaluate, so);
+  bar.finish(fmt::format("best {:.4f}{}", search.chosen_accuracy, search.kept_untuned ? " (factors 1 kept)" : ""));
+  if (!search.found())
+    throw InputError(o.config.string(), "neither factors 1 nor any trial gave a configuration within the chip's limits");
+  r.factors = factors_from_params(nlohmann::json::parse(search.chosen_params.dump()), n, "chosen trial");
+  r.accuracy = search.chosen_accuracy;
+  r.untuned_accuracy = search.untuned_accuracy.value_or(0.0);
+  r.kept_untuned = search.kept_untuned;
+  r.best_trial_accuracy = search.best_trial_accuracy();
+  r.trials = int(search.trials.size());
+  const nlohmann::json history = pipeline::factor_history(search.trials);
   write_tuning(o.checkpoint, r, n, history);
   TuneReport rep;
   rep.accuracy = r.accuracy;
   rep.untuned_accuracy = r.untuned_accuracy;
   rep.float_accuracy = r.float_accuracy;
   rep.trials = r.trials;
+  rep.kept_untuned = r.kept_untuned;
+  rep.best_trial_accuracy = r.best_trial_accuracy;
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }

@@ -3,7 +3,7 @@
 // HPO tuner (Anneal unless the config names another) searches the global and per-class activity
 // factors; each trial scales the mapped spec's weights, quantises them with the autoencoder, builds
 // the chip configuration and measures the accuracy of the network rebuilt from it on a split. The
-// thesis's dynapse2_tuning_*.json are read unchanged (hw::xylo::read_tuning_config's format).
+// thesis's dynapse2_tuning_*.json are read unchanged (pipeline::read_tuning_config).
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -20,11 +20,14 @@ struct TuneOptions {
 };
 struct TuneReport {
   double accuracy = 0, untuned_accuracy = 0, float_accuracy = 0;
+  bool kept_untuned = false;         // no trial beat factors 1 (accuracy == untuned_accuracy)
+  double best_trial_accuracy = 0.0;  // the search's best trial, kept or not
   int trials = 0;
   double seconds = 0;
 };
 // Loads the checkpoint and its data, tunes, writes dynapse2_tuning.json and dynapse2_qtuning_metadata
-// into the checkpoint. InputError when no trial gave a configuration within the chip's limits.
+// into the checkpoint. Factors 1 are kept unless a trial beats them (pipeline/factor_search).
+// InputError when neither factors 1 nor any trial gave a configuration within the chip's limits.
 TuneReport tune_checkpoint(const TuneOptions& options);
 
 }  // namespace spikeline::hw::dynapse2

@@ -189,10 +189,14 @@ std::string section_body(Stage s, const json& r, const fs::path& run) {
       h += "<p>" + link(run, r, "checkpoint") + "</p>";
       break;
     case Stage::quantize:
-      h += fmt::format("<p>on the {} split: float {}, quantised {}, tuned <b>{}</b> ({} trials)</p>",
+      h += fmt::format("<p>on the {} split: float {}, quantised {}, tuned <b>{}</b> ({} trials{})</p>",
                        html_escape(r.value("split", "")), num(r.value("float_accuracy", json(0.0))),
                        num(r.value("untuned_accuracy", json(0.0))), num(r.value("tuned_accuracy", json(0.0))),
-                       r.value("trials", json(0)).dump());
+                       r.value("trials", json(0)).dump(),
+                       r.value("kept_untuned", false)
+                           ? "; no trial beat factors 1 (best " + num(r.value("best_trial_accuracy", json(0.0))) +
+                                 "), so they were kept"
+                           : "");
       h += "<p>" + link(run, r, "checkpoint") + link(run, r, "tuning") + link(run, r, "tuning_config") + "</p>" +
            inline_svg(r, "figure");
       break;

@@ -64,8 +64,12 @@ void plot_curves(const std::vector<train::EpochReport>& epochs, const fs::path& 
   canvas.save(path);
 }
 
+std::string kept_note(bool kept_untuned, double best_trial) {
+  return kept_untuned ? fmt::format(" (no trial beat factors 1, best {:.4f}: kept factors 1)", best_trial) : "";
+}
+
 // Accuracy of every tuning trial and the best so far.
-void plot_tuning(const std::vector<hw::xylo::Trial>& trials, double untuned, const fs::path& path) {
+void plot_tuning(const std::vector<FactorTrial>& trials, double untuned, const fs::path& path) {
   report::Canvas canvas(640, 320);
   report::Axes ax;
   ax.left = 70;
@@ -482,12 +486,15 @@ json tune_dynapse2(const StageContext& ctx, const fs::path& ckpt, const fs::path
                   {"float_accuracy", r.float_accuracy},
                   {"untuned_accuracy", r.untuned_accuracy},
                   {"tuned_accuracy", r.accuracy},
+                  {"kept_untuned", r.kept_untuned},
+                  {"best_trial_accuracy", r.best_trial_accuracy},
                   {"trials", r.trials},
                   {"seconds", r.seconds},
                   {"tuning_config", tuning.string()}};
   write_file_atomic(ctx.dir / "tuning_summary.json", summary.dump(2) + "\n");
-  ctx.log(fmt::format("quantize  {} trials on {}: float {:.4f}, configured {:.4f}, tuned {:.4f} -> {}", r.trials,
-                      o.split, r.float_accuracy, r.untuned_accuracy, r.accuracy, ckpt.string()));
+  ctx.log(fmt::format("quantize  {} trials on {}: float {:.4f}, configured {:.4f}, tuned {:.4f}{} -> {}", r.trials,
+                      o.split, r.float_accuracy, r.untuned_accuracy, r.accuracy, kept_note(r.kept_untuned, r.best_trial_accuracy),
+                      ckpt.string()));
   summary["checkpoint"] = ckpt.string();
   summary["tuning"] = (ckpt / hw::dynapse2::kTuningFile).string();
   return summary;
@@ -554,17 +561,20 @@ json run_quantize(const StageContext& ctx) {
   o.progress = ctx.progress;
   const auto rep = hw::xylo::tune_checkpoint(o);
   const auto& r = rep.record;
-  plot_tuning(rep.outcome.trials, r.untuned_accuracy, ctx.dir / "tuning.svg");
+  plot_tuning(rep.outcome.search.trials, r.untuned_accuracy, ctx.dir / "tuning.svg");
   json summary = {{"split", r.split},
                   {"float_accuracy", r.float_accuracy},
                   {"untuned_accuracy", r.untuned_accuracy},
                   {"tuned_accuracy", r.accuracy},
+                  {"kept_untuned", r.kept_untuned},
+                  {"best_trial_accuracy", r.best_trial_accuracy},
                   {"trials", r.trials},
                   {"seconds", rep.seconds},
                   {"tuning_config", tuning.string()}};
   write_file_atomic(ctx.dir / "tuning_summary.json", summary.dump(2) + "\n");
-  ctx.log(fmt::format("quantize  {} trials on {}: float {:.4f}, quantised {:.4f}, tuned {:.4f} -> {}", r.trials,
-                      r.split, r.float_accuracy, r.untuned_accuracy, r.accuracy, ckpt.string()));
+  ctx.log(fmt::format("quantize  {} trials on {}: float {:.4f}, quantised {:.4f}, tuned {:.4f}{} -> {}", r.trials,
+                      r.split, r.float_accuracy, r.untuned_accuracy, r.accuracy,
+                      kept_note(r.kept_untuned, r.best_trial_accuracy), ckpt.string()));
   summary["checkpoint"] = ckpt.string();
   summary["figure"] = (ctx.dir / "tuning.svg").string();
   summary["tuning"] = (ckpt / hw::xylo::kTuningFile).string();

@@ -67,6 +67,8 @@ std::optional<TuningRecord> read_tuning(const std::filesystem::path& dir, int n_
     r.split = at("split").get<std::string>();
     r.accuracy = at("accuracy").get<double>();
     r.untuned_accuracy = at("untuned_accuracy").get<double>();
+    r.kept_untuned = j.value("kept_untuned", false);  // absent in records before this key existed
+    r.best_trial_accuracy = j.value("best_trial_accuracy", r.accuracy);
     r.float_accuracy = at("float_accuracy").get<double>();
     r.max_fan_out = at("max_fan_out").get<int>();
     r.trials = at("trials").get<int>();
@@ -90,6 +92,8 @@ void write_tuning(const std::filesystem::path& dir, const TuningRecord& r, const
   j["split"] = r.split;
   j["accuracy"] = r.accuracy;
   j["untuned_accuracy"] = r.untuned_accuracy;
+  j["kept_untuned"] = r.kept_untuned;
+  j["best_trial_accuracy"] = r.best_trial_accuracy;
   j["float_accuracy"] = r.float_accuracy;
   j["max_fan_out"] = r.max_fan_out;
   j["trials"] = r.trials;

@@ -53,6 +53,8 @@ struct TuningRecord {
   double untuned_accuracy = 0.0;  // quantised with all factors 1
   double float_accuracy = 0.0;    // the checkpoint's model (after the deployment pruning)
   int max_fan_out = kDeployMaxFanOut;
+  bool kept_untuned = false;       // no trial beat factors 1, so they were kept
+  double best_trial_accuracy = 0.0;  // the search's best trial, kept or not
   int trials = 0;
   std::uint64_t seed = 0;
   std::string tuner;

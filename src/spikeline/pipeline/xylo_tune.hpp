@@ -14,31 +14,17 @@
 
 #include <nlohmann/json.hpp>
 
-#include "spikeline/hpo/search_space.hpp"
+#include "spikeline/pipeline/factor_search.hpp"
 #include "spikeline/pipeline/xylo_deploy.hpp"
 #include "spikeline/hw/xylo/evaluate.hpp"
 #include "spikeline/hw/xylo/factors.hpp"
 
 namespace spikeline::hw::xylo {
 
-struct TuningConfig {
-  hpo::SearchSpace space;
-  int max_trials = 1000;
-  std::string tuner = "Anneal";
-  nlohmann::json class_args = {{"optimize_mode", "maximize"}};
-};
-// An NNI experiment file: search_space and max_trial_number are used; trial_command and
-// assessor_start_step (the thesis's keys with no meaning in-process) are accepted and ignored; an
-// optional "tuner": {"name", "classArgs"} picks another tuner. Other keys: InputError naming the file.
-TuningConfig tuning_config_from_text(std::string_view json_text, const std::string& source);
-TuningConfig read_tuning_config(const std::filesystem::path& path);
-
-struct Trial {
-  std::int64_t id = 0;
-  nlohmann::ordered_json params;
-  std::optional<double> accuracy;  // none: the configuration broke the chip's limits
-  std::string invalid;             // the first violation when it did
-};
+using pipeline::read_tuning_config;
+using pipeline::tuning_config_from_text;
+using pipeline::TuningConfig;
+using Trial = pipeline::FactorTrial;
 
 struct TuneLoopOptions {
   int trials = 0;  // 0: the config's max_trial_number
@@ -46,18 +32,18 @@ struct TuneLoopOptions {
   QuantizeRecipe recipe;
   SimEvalOptions sim;
   // After each trial (progress display); may be empty.
-  std::function<void(const Trial&, std::size_t done, std::size_t total, double best)> on_trial;
+  std::function<void(const Trial&, std::size_t done, std::size_t total, double chosen)> on_trial;
 };
 
 struct TuneOutcome {
-  std::vector<Trial> trials;
-  std::optional<std::size_t> best;  // index into trials: highest accuracy, the earliest on ties
-  ActivityFactors best_factors;
-  double best_accuracy = 0.0;
-  double untuned_accuracy = 0.0;  // all factors 1
+  pipeline::FactorSearch search;  // trials, best trial, and whether factors 1 were kept
+  ActivityFactors factors;        // the choice: the best trial's, or all 1 when none beat the untuned
+  double accuracy = 0.0;          // of the choice
+  double untuned_accuracy = 0.0;  // all factors 1 (0 when beyond the chip's limits)
 };
 
-// The search itself, on a mapped float spec and integer event data with labels.
+// The search itself, on a mapped float spec and integer event data with labels (the shared loop of
+// pipeline/factor_search: factors 1 are kept unless a trial beats them).
 TuneOutcome tune_factors(const FloatSpec& spec, const EventSet& events, std::span<const int> labels,
                          const TuningConfig& config, const TuneLoopOptions& options);
 
@@ -78,7 +64,7 @@ struct TuneReport {
   double seconds = 0.0;
 };
 // Loads the checkpoint and its data, tunes, writes xylo_tuning.json and xylo_qtuning_metadata
-// into the checkpoint. InputError when no trial gave a valid configuration.
+// into the checkpoint. InputError when neither factors 1 nor any trial gave a valid configuration.
 TuneReport tune_checkpoint(const TuneOptions& options);
 
 }  // namespace spikeline::hw::xylo

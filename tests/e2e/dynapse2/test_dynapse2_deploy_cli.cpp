@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -236,9 +237,17 @@ TEST_F(Dynapse2DeployCheckpoint, TuneIsDeterministicAndDeployUsesIt) {
   const auto thesis = read_json(a / "dynapse2_qtuning_metadata");
   EXPECT_EQ(thesis.at("params").size(), 8u);  // global + c0..c6, as the thesis's file
   EXPECT_EQ(thesis.at("val_accuracy_after_tuning"), ja.at("accuracy"));
-  // The best trial is at least as good as any other (the untuned run is not one of the trials).
-  for (const auto& h : read_json(a / "dynapse2_tuning.json").at("history"))
-    if (h.contains("accuracy")) EXPECT_LE(h.at("accuracy").get<double>(), ja.at("accuracy").get<double>());
+  // What is kept scores at least as well as every trial and as factors 1, and is factors 1 exactly
+  // when no trial beat them.
+  const auto record = read_json(a / "dynapse2_tuning.json");
+  double best_trial = 0.0;
+  for (const auto& h : record.at("history"))
+    if (h.contains("accuracy")) best_trial = std::max(best_trial, h.at("accuracy").get<double>());
+  EXPECT_EQ(record.at("best_trial_accuracy").get<double>(), best_trial);
+  EXPECT_EQ(ja.at("accuracy").get<double>(), std::max(best_trial, ja.at("untuned_accuracy").get<double>()));
+  EXPECT_EQ(ja.at("kept_untuned").get<bool>(), ja.at("untuned_accuracy").get<double>() >= best_trial);
+  if (ja.at("kept_untuned").get<bool>())
+    for (const auto& [k, v] : record.at("params").items()) EXPECT_EQ(v.get<double>(), 1.0) << k;
 
   // deploy applies the stored factors (and the tuning's seed) and measures the tuned accuracy again.
   const auto r = run_cli("dynapse2 deploy --checkpoint " + q(a) + " --out " + q(a / "bundle") + " --format json", a);

@@ -131,9 +131,14 @@ TEST_F(XyloDeployCli, TuneIsDeterministicAndDeployUsesTheStoredFactors) {
   EXPECT_EQ(stored.at("trials"), 8);
   EXPECT_EQ(stored.at("history").size(), 8u);
   EXPECT_EQ(stored.at("params"), first.at("params"));
-  double best = 0;
-  for (const auto& h : stored.at("history")) best = std::max(best, h.at("accuracy").get<double>());
+  double best_trial = 0;
+  for (const auto& h : stored.at("history")) best_trial = std::max(best_trial, h.at("accuracy").get<double>());
+  EXPECT_EQ(stored.at("best_trial_accuracy").get<double>(), best_trial);
+  // Kept: the best trial, or factors 1 when no trial beat them.
+  const double untuned = stored.at("untuned_accuracy").get<double>();
+  const double best = std::max(best_trial, untuned);
   EXPECT_EQ(stored.at("accuracy").get<double>(), best);
+  EXPECT_EQ(stored.at("kept_untuned").get<bool>(), untuned >= best_trial);
   const auto thesis = nlohmann::json::parse(read_file_text(ckpt / "xylo_qtuning_metadata"));
   EXPECT_EQ(thesis.at("val_accuracy_after_tuning"), best);
 

@@ -312,34 +312,60 @@ TEST(XyloTune, SameSeedSameTrialsAndTheStoredBestIsTheBestSeen) {
   o.sim.threads = 2;
   const auto a = tune_factors(f.spec, f.events, f.labels, config, o);
   const auto b = tune_factors(f.spec, f.events, f.labels, config, o);
-  ASSERT_EQ(a.trials.size(), 12u);
-  ASSERT_EQ(b.trials.size(), 12u);
-  for (std::size_t i = 0; i < a.trials.size(); ++i) {
-    EXPECT_EQ(a.trials[i].params, b.trials[i].params) << i;
-    EXPECT_EQ(a.trials[i].accuracy, b.trials[i].accuracy) << i;
+  ASSERT_EQ(a.search.trials.size(), 12u);
+  ASSERT_EQ(b.search.trials.size(), 12u);
+  for (std::size_t i = 0; i < a.search.trials.size(); ++i) {
+    EXPECT_EQ(a.search.trials[i].params, b.search.trials[i].params) << i;
+    EXPECT_EQ(a.search.trials[i].accuracy, b.search.trials[i].accuracy) << i;
   }
   o.seed = 8;
   const auto c = tune_factors(f.spec, f.events, f.labels, config, o);
-  EXPECT_NE(a.trials[0].params, c.trials[0].params);
+  EXPECT_NE(a.search.trials[0].params, c.search.trials[0].params);
 
-  ASSERT_TRUE(a.best.has_value());
+  const auto& search = a.search;
+  ASSERT_TRUE(search.best_trial.has_value());
   double best = -1;
   std::size_t first_best = 0;
-  for (std::size_t i = 0; i < a.trials.size(); ++i)
-    if (a.trials[i].accuracy && *a.trials[i].accuracy > best) best = *a.trials[i].accuracy, first_best = i;
-  EXPECT_EQ(*a.best, first_best);
-  EXPECT_EQ(a.best_accuracy, best);
-  const auto& params = a.trials[*a.best].params;
+  for (std::size_t i = 0; i < search.trials.size(); ++i)
+    if (search.trials[i].accuracy && *search.trials[i].accuracy > best) best = *search.trials[i].accuracy, first_best = i;
+  EXPECT_EQ(*search.best_trial, first_best);
+  EXPECT_EQ(search.best_trial_accuracy(), best);
+  // The choice: the best trial when it beats factors 1, else factors 1.
+  EXPECT_EQ(a.search.kept_untuned, a.untuned_accuracy >= best);
+  EXPECT_EQ(a.accuracy, std::max(best, a.untuned_accuracy));
+  const auto& params = a.search.kept_untuned ? nlohmann::ordered_json::object() : search.trials[first_best].params;
   for (const auto& [k, v] : params.items()) EXPECT_TRUE(v.get<double>() >= 0.6 && v.get<double>() <= 1.4) << k;
   const auto fac = factors_from_params(params, 2, "best");
-  EXPECT_EQ(a.best_factors.global, fac.global);
-  EXPECT_EQ(a.best_factors.per_class, fac.per_class);
-  // The stored best reproduces its accuracy: quantise with its factors and simulate again (serially).
-  const IntSpec q = quantize_with_factors(f.spec, a.best_factors, {});
+  EXPECT_EQ(a.factors.global, fac.global);
+  EXPECT_EQ(a.factors.per_class, fac.per_class);
+  // The stored choice reproduces its accuracy: quantise with its factors and simulate again (serially).
+  const IntSpec q = quantize_with_factors(f.spec, a.factors, {});
   const auto sim = simulate_set(CoreConfig::from_spec(q), f.events, {1, false});
   std::size_t hits = 0;
   for (std::size_t i = 0; i < f.labels.size(); ++i) hits += sim.predicted[i] == f.labels[i];
-  EXPECT_DOUBLE_EQ(a.best_accuracy, static_cast<double>(hits) / f.labels.size());
+  EXPECT_DOUBLE_EQ(a.accuracy, static_cast<double>(hits) / f.labels.size());
+}
+
+// Labels set to the untuned quantisation's own predictions: factors 1 score exactly 1.0, no trial
+// can score more, and a tie keeps factors 1 — so the untuned quantisation must be what is kept.
+TEST(XyloTune, KeepsFactorsOneWhenNoTrialBeatsThem) {
+  auto f = tune_fixture();
+  const IntSpec untuned = quantize_with_factors(f.spec, {}, {});
+  f.labels = simulate_set(CoreConfig::from_spec(untuned), f.events, {1, false}).predicted;
+  const auto config = three_factor_config(6);
+  TuneLoopOptions o;
+  o.seed = 1;
+  const auto out = tune_factors(f.spec, f.events, f.labels, config, o);
+  ASSERT_EQ(out.search.trials.size(), 6u);
+  ASSERT_TRUE(out.search.best_trial.has_value());
+  EXPECT_EQ(out.untuned_accuracy, 1.0);
+  EXPECT_TRUE(out.search.kept_untuned);
+  EXPECT_EQ(out.accuracy, 1.0);
+  EXPECT_EQ(out.factors.global, 1.0);
+  for (double c : out.factors.per_class) EXPECT_EQ(c, 1.0);
+  const IntSpec chosen = quantize_with_factors(f.spec, out.factors, {});
+  EXPECT_EQ(chosen.weights_out, untuned.weights_out);
+  EXPECT_EQ(chosen.weights_in, untuned.weights_in);
 }
 
 TEST(XyloTune, ParallelAndSerialSimulationAgree) {
