@@ -107,9 +107,8 @@ void run_train(const TrainFlags& f) {
 void evaluate_dynapse2(const std::filesystem::path& dir, const std::string& data_file, const std::string& split,
                        const std::filesystem::path& out, const std::string& format, int threads) {
   const auto ck = hw::dynapse2::load_dynapse2_checkpoint(dir);
-  const auto data = train::load_data_like(ck.config, data_file.empty() ? ck.config.data.file
-                                                                       : std::filesystem::path(data_file), threads);
-  const auto& set = split == "train" ? data.train : split == "val" ? data.val : data.test;
+  const auto data = train::load_data_like(ck.config, data_file, threads);
+  const auto& set = train::pick_split(data, split);
   const auto pred = hw::dynapse2::predict(ck.net, set.x, threads);
   auto result = train::classify(pred, set.y, data.classes);
   auto& m = result.complexity;
@@ -198,10 +197,9 @@ void add_fit_commands(CLI::App& app) {
       throw InputError(config_path.string(), "not found: --checkpoint must be a directory written by spikeline train");
     const auto config = train::config_from_json(snn::parse_json(read_file_text(config_path), config_path.string()),
                                                 config_path.string());
-    const auto data = train::load_data_like(config, e->data.empty() ? config.data.file : std::filesystem::path(e->data),
-                                            e->threads);
+    const auto data = train::load_data_like(config, e->data, e->threads);
     const snn::Network net = io::load_network(dir / "model_params");
-    const auto& set = e->split == "train" ? data.train : e->split == "val" ? data.val : data.test;
+    const auto& set = train::pick_split(data, e->split);
     if (set.size() && e->sample >= set.size())
       throw InputError("--sample", "must be below the split's " + std::to_string(set.size()) + " samples");
     const auto result = train::evaluate(net, set, data.classes, e->threads);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace spikeline {
 
@@ -25,6 +26,15 @@ class InputError : public Error {
  private:
   std::string where_;
 };
+
+// A configuration beyond a device's limits: the count, then up to 20 violations, one per line.
+inline InputError limit_violations(std::string where, const std::vector<std::string>& problems,
+                                   const std::string& device) {
+  std::string msg = std::to_string(problems.size()) + " violation(s) of the " + device + " limits:";
+  for (std::size_t i = 0; i < problems.size() && i < 20; ++i) msg += "\n  " + problems[i];
+  if (problems.size() > 20) msg += "\n  ...";
+  return InputError(std::move(where), msg);
+}
 
 // Failure of the operating system (open, write, rename).
 class IoError : public Error {

@@ -132,14 +132,6 @@ std::vector<int> spike_counts(const DynapSimRecord<float>& r) {
   return counts;
 }
 
-void throw_if_invalid(const std::vector<std::string>& problems, const std::filesystem::path& where) {
-  if (problems.empty()) return;
-  std::string msg = std::to_string(problems.size()) + " violation(s) of the Dynap-SE2 limits:";
-  for (std::size_t i = 0; i < problems.size() && i < 20; ++i) msg += "\n  " + problems[i];
-  if (problems.size() > 20) msg += "\n  ...";
-  throw InputError(where.string(), msg);
-}
-
 }  // namespace
 
 DeployResult deploy(const DeployOptions& o) {
@@ -147,9 +139,8 @@ DeployResult deploy(const DeployOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const Dynapse2Checkpoint ckpt = load_dynapse2_checkpoint(o.checkpoint);
   const train::TrainingData data =
-      train::load_data_like(ckpt.config, o.data.empty() ? ckpt.config.data.file : o.data, o.threads);
+      train::load_data_like(ckpt.config, o.data, o.threads);
   const train::LabelledSet& set = pick_split(data, o.split);
-  if (set.size() == 0) throw InputError("--split " + o.split, "the split has no samples");
 
   const Spec spec = map_network(ckpt.net);
   std::optional<TuningRecord> tuning;
@@ -159,7 +150,7 @@ DeployResult deploy(const DeployOptions& o) {
   if (tuning && tuning->seed != o.seed)
     result.notes.push_back(fmt::format("the autoencoder uses the tuning's seed {} (the factors were tuned for it)", tuning->seed));
   const Configured c = configure(spec, tuning ? tuning->factors : ActivityFactors{}, ae);
-  throw_if_invalid(c.problems, o.checkpoint / kModelFile);
+  if (!c.problems.empty()) throw limit_violations((o.checkpoint / kModelFile).string(), c.problems, "Dynap-SE2");
 
   const train::Evaluation float_eval = train::classify(predict(ckpt.net, set.x, o.threads), set.y, data.classes);
   const train::Evaluation chip_eval = train::classify(predict(c.net, set.x, o.threads), set.y, data.classes);

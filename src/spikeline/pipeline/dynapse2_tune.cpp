@@ -30,9 +30,8 @@ TuneReport tune_checkpoint(const TuneOptions& o) {
   const pipeline::TuningConfig config = pipeline::read_tuning_config(o.config);
   const Dynapse2Checkpoint ckpt = load_dynapse2_checkpoint(o.checkpoint);
   const train::TrainingData data =
-      train::load_data_like(ckpt.config, o.data.empty() ? ckpt.config.data.file : o.data, o.threads);
+      train::load_data_like(ckpt.config, o.data, o.threads);
   const train::LabelledSet& set = pick_split(data, o.split);
-  if (set.size() == 0) throw InputError("--split " + o.split, "the split has no samples");
   const int n = ckpt.net.n;
   for (const auto& p : config.space.specs())  // every name must be a factor of this network
     factors_from_params(nlohmann::json{{p.name, 1.1}}, n, o.config.string() + ": search_space");

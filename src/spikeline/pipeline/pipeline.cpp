@@ -118,6 +118,25 @@ std::string stage_dir_name(Stage s) {
   return fmt::format("{:02d}-{}", static_cast<int>(s) + 1, stage_name(s));
 }
 
+namespace {
+
+std::string run_dir_of(const fs::path& stage_dir) {
+  return fs::absolute(stage_dir).lexically_normal().parent_path().string();
+}
+
+// Every string that is `from` or a path below it, moved below `to`.
+void rebase_paths(json& j, const std::string& from, const std::string& to) {
+  if (j.is_string()) {
+    const std::string& v = j.get_ref<const std::string&>();
+    if (v == from || (v.size() > from.size() && v.compare(0, from.size(), from) == 0 && v[from.size()] == '/'))
+      j = to + v.substr(from.size());
+  } else if (j.is_structured()) {
+    for (auto& child : j) rebase_paths(child, from, to);
+  }
+}
+
+}  // namespace
+
 std::optional<StageRecord> read_record(const fs::path& stage_dir) {
   const fs::path path = stage_dir / "stage.json";
   if (!fs::exists(path)) return std::nullopt;
@@ -129,6 +148,10 @@ std::optional<StageRecord> read_record(const fs::path& stage_dir) {
     r.seconds = j.at("seconds").get<double>();
     r.finished_at = j.at("finished_at").get<std::string>();
     r.result = j.at("result");
+    // A run directory moved or copied elsewhere: its outputs are read from the new place.
+    const std::string written_in = j.value("run_dir", std::string());
+    if (const std::string here = run_dir_of(stage_dir); !written_in.empty() && written_in != here)
+      rebase_paths(r.result, written_in, here);
     return r;
   } catch (const json::exception&) {
     return std::nullopt;  // a damaged record only means the stage runs again
@@ -136,8 +159,8 @@ std::optional<StageRecord> read_record(const fs::path& stage_dir) {
 }
 
 void write_record(const fs::path& stage_dir, const StageRecord& r) {
-  const json j = {{"stamp", r.stamp}, {"token", r.token}, {"seconds", r.seconds},
-                  {"finished_at", r.finished_at}, {"result", r.result}};
+  const json j = {{"stamp", r.stamp},   {"token", r.token},   {"seconds", r.seconds}, {"finished_at", r.finished_at},
+                  {"result", r.result}, {"run_dir", run_dir_of(stage_dir)}};
   write_file_atomic(stage_dir / "stage.json", j.dump(2) + "\n");
 }
 
@@ -168,6 +191,8 @@ json stamp_externals(const PipelineConfig& c, Stage s) {
     }
     case Stage::encode:
       return c.enabled(Stage::encode) ? json(nullptr) : path_fingerprint(d["encode"]["spikes"].get<std::string>());
+    case Stage::train:
+      return c.enabled(Stage::train) ? json(nullptr) : path_fingerprint(d["train"]["checkpoint"].get<std::string>());
     case Stage::quantize: return content_hash(d["quantize"]["tuning"].get<std::string>());
     default: return nullptr;
   }

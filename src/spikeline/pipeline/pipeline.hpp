@@ -46,6 +46,8 @@ struct StageRecord {
   std::string finished_at;  // ISO 8601 UTC
   nlohmann::json result = nlohmann::json::object();  // the stage's outputs (paths) and figures
 };
+// The record remembers the run directory it was written in; read from a run directory that was
+// moved or copied since, the paths of its result that pointed into the old place point into the new.
 std::optional<StageRecord> read_record(const std::filesystem::path& stage_dir);
 void write_record(const std::filesystem::path& stage_dir, const StageRecord& record);
 // The stage's folder in the run directory: "01-data", "02-encode", ...

@@ -26,7 +26,7 @@ const std::set<std::string> kFreeForm = {"encode.encoder", "hpo.search_space", "
                                          "train"};
 // Keys holding file or directory paths.
 const std::vector<std::string> kPathKeys = {"data.wisdm", "data.tasks_file", "data.windows", "encode.spikes",
-                                            "quantize.tuning"};
+                                            "train.checkpoint", "quantize.tuning"};
 
 std::string type_name(const json& v) {
   if (v.is_boolean()) return "a boolean";
@@ -118,7 +118,10 @@ json resolve_train(const json& section, const std::string& source, Chip chip) {
   json doc = section;
   const json enabled = doc.value("enabled", json(true));
   require(enabled.is_boolean(), source, "train.enabled", "must be a boolean");
+  const json checkpoint = doc.value("checkpoint", json(""));
+  require(checkpoint.is_string(), source, "train.checkpoint", "must be a path (a spikeline train checkpoint directory)");
   doc.erase("enabled");
+  doc.erase("checkpoint");
   if (doc.contains("data"))
     throw InputError(source + ": train.data", "is set by the pipeline (use the data and tasks sections)");
   doc["data"] = {{"file", "spikes.npz"}};
@@ -127,6 +130,7 @@ json resolve_train(const json& section, const std::string& source, Chip chip) {
   json resolved = train::config_to_json(train::config_from_json(doc, source + ": train"));
   resolved.erase("data");
   resolved["enabled"] = enabled;
+  resolved["checkpoint"] = checkpoint;
   return resolved;
 }
 
@@ -296,6 +300,16 @@ PipelineConfig resolve_config(const json& user, const std::string& source, const
   // train (the training config reader names its own keys)
   require(d["train"].is_object(), source, "train", "must be a mapping (a spikeline train config, docs/config.md)");
   c.doc["train"] = resolve_train(d["train"], source, c.chip);
+  {
+    const bool training = c.enabled(Stage::train);
+    const bool given = !c.doc["train"]["checkpoint"].get<std::string>().empty();
+    require(!(training && given), source, "train.checkpoint",
+            "is what a disabled train stage stands for: set train.enabled: false to start from an existing checkpoint");
+    require(training || given || !(c.enabled(Stage::qat) || c.enabled(Stage::quantize) || c.enabled(Stage::deploy)),
+            source, "train.checkpoint",
+            "is required when the train stage is disabled and qat, quantize or deploy is enabled (an existing "
+            "checkpoint directory of spikeline train)");
+  }
   // qat
   require(!(c.doc["qat"]["enabled"].get<bool>() && c.chip != Chip::xylo), source, "qat.enabled",
           "quantisation-aware fine-tuning is for chip xylo only");

@@ -47,6 +47,10 @@ std::string upstream_path(const StageContext& ctx, std::initializer_list<Stage> 
   throw Error(fmt::format("pipeline: no upstream stage produced '{}' (is a required stage disabled?)", key));
 }
 
+// The encode stage's output (or the configured file when it is disabled). Passed to the steps that
+// load a checkpoint, rather than the path inside the checkpoint, so a moved run directory works.
+std::string encoded_spikes(const StageContext& ctx) { return upstream_path(ctx, {Stage::encode}, "spikes"); }
+
 json split_counts(const std::vector<data::ClassInfo>& classes, const std::array<std::vector<std::int32_t>, 3>& labels) {
   json j = json::object();
   for (int s = 0; s < 3; ++s) {
@@ -112,6 +116,8 @@ void check_stopped(const StageContext& ctx, const char* what) {
 json disabled_result(const PipelineConfig& config, Stage s) {
   if (s == Stage::data) return {{"windows", config.doc["data"]["windows"]}};
   if (s == Stage::encode) return {{"spikes", config.doc["encode"]["spikes"]}};
+  if (s == Stage::train && !config.doc["train"]["checkpoint"].get<std::string>().empty())
+    return {{"checkpoint", config.doc["train"]["checkpoint"]}};
   return json::object();
 }
 
@@ -124,6 +130,7 @@ std::vector<std::string> chosen_classes(const PipelineConfig& config, const json
 json training_document(const PipelineConfig& config, const json& results) {
   json doc = config.doc["train"];
   doc.erase("enabled");
+  doc.erase("checkpoint");
   const std::string spikes = results.contains("encode") ? results["encode"].value("spikes", "") : "";
   doc["data"] = {{"file", spikes}, {"classes", chosen_classes(config, results)}};
   if (config.enabled(Stage::hpo) && results.contains("hpo") && results["hpo"].contains("best_parameters")) {
@@ -444,6 +451,7 @@ json run_qat(const StageContext& ctx) {
   const json& q = sec(ctx, Stage::qat);
   hw::xylo::FinetuneOptions o;
   o.checkpoint = upstream_path(ctx, {Stage::train}, "checkpoint");
+  o.data = encoded_spikes(ctx);
   o.out = ctx.dir / "checkpoint";
   o.epochs = q["epochs"].get<int>();
   o.lr = q["lr"].get<double>();
@@ -475,6 +483,7 @@ json tune_dynapse2(const StageContext& ctx, const fs::path& ckpt, const fs::path
   const json& q = sec(ctx, Stage::quantize);
   hw::dynapse2::TuneOptions o;
   o.checkpoint = ckpt;
+  o.data = encoded_spikes(ctx);
   o.config = tuning;
   o.split = q["split"].get<std::string>();
   o.trials = q["trials"].get<int>();
@@ -503,6 +512,7 @@ json tune_dynapse2(const StageContext& ctx, const fs::path& ckpt, const fs::path
 json deploy_dynapse2(const StageContext& ctx, const fs::path& checkpoint) {
   hw::dynapse2::DeployOptions o;
   o.checkpoint = checkpoint;
+  o.data = encoded_spikes(ctx);
   o.out = ctx.dir / "dynapse2";
   o.split = sec(ctx, Stage::deploy)["split"].get<std::string>();
   o.use_tuning = ctx.config.enabled(Stage::quantize);
@@ -525,6 +535,14 @@ json deploy_dynapse2(const StageContext& ctx, const fs::path& checkpoint) {
 
 }  // namespace
 
+// The classes (readout neurons) of the checkpoint being tuned: the training stage's, or for a given
+// checkpoint (train.checkpoint) its network's outputs.
+std::size_t checkpoint_classes(const StageContext& ctx, const fs::path& ckpt) {
+  if (ctx.results.contains("train") && ctx.results["train"].contains("classes")) return ctx.results["train"]["classes"].size();
+  if (ctx.config.chip == Chip::dynapse2) return std::size_t(hw::dynapse2::load_dynapse2_checkpoint(ckpt).net.n);
+  return std::size_t(hw::xylo::load_checkpoint_model(ckpt).net.n_out());
+}
+
 json run_quantize(const StageContext& ctx) {
   const json& q = sec(ctx, Stage::quantize);
   const fs::path source = upstream_path(ctx, {Stage::qat, Stage::train}, "checkpoint");
@@ -535,7 +553,7 @@ json run_quantize(const StageContext& ctx) {
   fs::remove_all(ckpt / "resume");
   fs::path tuning = q["tuning"].get<std::string>();
   if (tuning.empty()) {
-    const std::size_t n_classes = ctx.results.contains("train") ? ctx.results["train"]["classes"].size() : 0;
+    const std::size_t n_classes = checkpoint_classes(ctx, ckpt);
     json space = q["search_space"];
     if (space.is_null()) {
       space = json::object();
@@ -552,6 +570,7 @@ json run_quantize(const StageContext& ctx) {
   if (ctx.config.chip == Chip::dynapse2) return tune_dynapse2(ctx, ckpt, tuning);
   hw::xylo::TuneOptions o;
   o.checkpoint = ckpt;
+  o.data = encoded_spikes(ctx);
   o.config = tuning;
   o.split = q["split"].get<std::string>();
   o.trials = q["trials"].get<int>();
@@ -589,6 +608,7 @@ json run_deploy(const StageContext& ctx) {
   if (ctx.config.chip == Chip::dynapse2) return deploy_dynapse2(ctx, checkpoint);
   hw::xylo::DeployOptions o;
   o.checkpoint = checkpoint;
+  o.data = encoded_spikes(ctx);
   o.out = ctx.dir / "xylo";
   o.split = dsec["split"].get<std::string>();
   o.use_tuning = ctx.config.enabled(Stage::quantize);

@@ -36,9 +36,6 @@ CheckpointModel load_checkpoint_model(const std::filesystem::path& dir) {
   return c;
 }
 
-train::TrainingData load_checkpoint_data(const CheckpointModel& ckpt, const std::filesystem::path& data, int threads) {
-  return train::load_data_like(ckpt.config, data.empty() ? ckpt.config.data.file : data, threads);
-}
 
 snn::Network prune_for_deploy(const snn::Network& net, int max_fan_out, train::PruneStats* stats) {
   snn::Network pruned = net;
@@ -195,24 +192,14 @@ double shortest_dt(double dt) {
   return out;
 }
 
-void throw_if_invalid(const IntSpec& config, const std::filesystem::path& where) {
-  const auto problems = validate(config);
-  if (problems.empty()) return;
-  std::string msg = std::to_string(problems.size()) + " violation(s) of the Xylo Audio 2 limits:";
-  for (std::size_t i = 0; i < problems.size() && i < 20; ++i) msg += "\n  " + problems[i];
-  if (problems.size() > 20) msg += "\n  ...";
-  throw InputError(where.string(), msg);
-}
-
 }  // namespace
 
 DeployResult deploy(const DeployOptions& o) {
   DeployResult result;
   const auto t0 = std::chrono::steady_clock::now();
   const CheckpointModel ckpt = load_checkpoint_model(o.checkpoint);
-  const train::TrainingData data = load_checkpoint_data(ckpt, o.data, o.threads);
+  const train::TrainingData data = train::load_data_like(ckpt.config, o.data, o.threads);
   const train::LabelledSet& set = pick_split(data, o.split);
-  if (set.size() == 0) throw InputError("--split " + o.split, "the split has no samples");
   if (o.sample >= set.size())
     throw InputError("--sample", "must be below the split's " + std::to_string(set.size()) + " samples");
 
@@ -221,7 +208,8 @@ DeployResult deploy(const DeployOptions& o) {
   const MapResult mapped = map_network(net);
   for (const auto& w : mapped.warnings) result.notes.push_back(w);
   Quantised q = quantise_for_deploy(mapped.spec, o, result.notes);
-  throw_if_invalid(q.config, o.checkpoint / "model_params");
+  if (const auto problems = validate(q.config); !problems.empty())
+    throw limit_violations((o.checkpoint / "model_params").string(), problems, "Xylo Audio 2");
   const CoreConfig core = CoreConfig::from_spec(q.config);
 
   // The float reference is the model as deployed (pruned); the checkpoint's own accuracy is kept too.

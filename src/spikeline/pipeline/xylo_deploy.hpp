@@ -39,8 +39,6 @@ struct CheckpointModel {
 };
 // InputError naming the file when `dir` is not a training checkpoint.
 CheckpointModel load_checkpoint_model(const std::filesystem::path& dir);
-// The checkpoint's data (its own file, or `data` with the same classes) and one split of it.
-train::TrainingData load_checkpoint_data(const CheckpointModel& ckpt, const std::filesystem::path& data, int threads);
 using train::pick_split;
 
 // The result of `xylo tune`, stored in the checkpoint as xylo_tuning.json (ours, with the quantised

@@ -274,7 +274,7 @@ FinetuneResult finetune_checkpoint(const FinetuneOptions& o) {
       std::filesystem::equivalent(o.checkpoint, o.out))
     throw InputError("--out", "must differ from --checkpoint (the source checkpoint is kept)");
   const CheckpointModel ckpt = load_checkpoint_model(o.checkpoint);
-  const train::TrainingData data = load_checkpoint_data(ckpt, o.data, o.threads);
+  const train::TrainingData data = train::load_data_like(ckpt.config, o.data, o.threads);
   if (data.train.size() == 0) throw InputError("--checkpoint " + o.checkpoint.string(), "the data have no training samples");
   if (data.val.size() == 0) throw InputError("--checkpoint " + o.checkpoint.string(), "the data have no validation samples");
 

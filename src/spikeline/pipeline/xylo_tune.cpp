@@ -52,9 +52,8 @@ TuneReport tune_checkpoint(const TuneOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const TuningConfig config = read_tuning_config(o.config);
   const CheckpointModel ckpt = load_checkpoint_model(o.checkpoint);
-  const train::TrainingData data = load_checkpoint_data(ckpt, o.data, o.threads);
+  const train::TrainingData data = train::load_data_like(ckpt.config, o.data, o.threads);
   const train::LabelledSet& set = pick_split(data, o.split);
-  if (set.size() == 0) throw InputError("--split " + o.split, "the split has no samples");
   const snn::Network net = prune_for_deploy(ckpt.net, o.max_fan_out);
   const FloatSpec spec = map_network(net).spec;
   const EventSet events = to_events(set.x, o.split + " split");

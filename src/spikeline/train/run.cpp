@@ -62,7 +62,8 @@ int find_class(const std::vector<data::ClassInfo>& classes, const std::string& w
 
 }  // namespace
 
-TrainingData load_data_like(const TrainConfig& config, const std::filesystem::path& file, int threads) {
+TrainingData load_data_like(const TrainConfig& config, const std::filesystem::path& file_or_empty, int threads) {
+  const std::filesystem::path& file = file_or_empty.empty() ? config.data.file : file_or_empty;
   data::SpikeSet spikes;
   if (config.data.encoder.is_null()) {
     spikes = data::read_spikes(file);
@@ -99,10 +100,10 @@ TrainingData load_training_data(const TrainConfig& config, int threads) {
 }
 
 const LabelledSet& pick_split(const TrainingData& data, const std::string& split) {
-  if (split == "train") return data.train;
-  if (split == "val") return data.val;
-  if (split == "test") return data.test;
-  throw InputError("--split", "must be train, val or test, got '" + split + "'");
+  const LabelledSet* set = split == "train" ? &data.train : split == "val" ? &data.val : split == "test" ? &data.test : nullptr;
+  if (!set) throw InputError("--split", "must be train, val or test, got '" + split + "'");
+  if (set->size() == 0) throw InputError("--split " + split, "the split has no samples");
+  return *set;
 }
 
 snn::Network build_network(const TrainConfig& config, int n_in, int n_out, double data_dt) {

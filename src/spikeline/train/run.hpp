@@ -27,10 +27,12 @@ struct TrainingData {
   DataDescription description;
 };
 TrainingData load_training_data(const TrainConfig& config, int threads = 2);
-// The same class selection applied to another data file (for evaluate --data).
+// The same class selection applied to another data file (for evaluate --data); an empty `file` is
+// the config's own data.file.
 TrainingData load_data_like(const TrainConfig& config, const std::filesystem::path& file, int threads = 2);
 
-// The split named "train", "val" or "test"; InputError on --split otherwise.
+// The split named "train", "val" or "test"; InputError on --split when the name is another or the
+// split holds no samples (nothing to evaluate, tune or deploy on).
 const LabelledSet& pick_split(const TrainingData& data, const std::string& split);
 
 snn::Network build_network(const TrainConfig& config, int n_in, int n_out, double data_dt);

@@ -1,6 +1,6 @@
 // spikeline pipeline through the real CLI: a tiny synthetic run through every Xylo stage, a re-run
 // that skips everything, a changed key that re-runs only its stage and those after it, the run
-// directory's files, and config errors (exit 2 naming the key).
+// directory's files, a run from an existing checkpoint, and config errors (exit 2 naming the key).
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -91,6 +91,25 @@ TEST(PipelineCli, RunsEveryStageThenSkipsThenRerunsOnlyDownstreamOfAChange) {
   EXPECT_EQ(a.at("quantize"), "ran");
   EXPECT_EQ(a.at("deploy"), "ran");
 
+  // An existing checkpoint instead of the train stage (train.enabled false, train.checkpoint): in a
+  // new run directory, the same data, checkpoint and seed give exactly the same tuning and bundle.
+  const fs::path given = dir / "given";
+  const auto g = run_cli("pipeline --config '" + (dir / "tiny.yaml").string() + "' --out '" + given.string() +
+                             "' --quiet --set quantize.trials=3 --set hpo.enabled=false --set train.enabled=false" +
+                             " --set train.checkpoint='" + (run / "05-train" / "checkpoint").string() + "'",
+                         dir);
+  ASSERT_EQ(g.exit_code, 0) << g.out << g.err;
+  const auto ga = actions(given);
+  EXPECT_EQ(ga.at("train"), "disabled");
+  EXPECT_EQ(ga.at("quantize"), "ran");
+  EXPECT_EQ(ga.at("deploy"), "ran");
+  const json tuned = json::parse(slurp(run / "07-quantize" / "checkpoint" / "xylo_tuning.json"));
+  const json tuned_given = json::parse(slurp(given / "07-quantize" / "checkpoint" / "xylo_tuning.json"));
+  EXPECT_EQ(tuned_given["history"], tuned["history"]);
+  EXPECT_EQ(tuned_given["accuracy"], tuned["accuracy"]);
+  EXPECT_EQ(json::parse(slurp(given / "08-deploy" / "xylo" / "report.json"))["quantized"]["accuracy"],
+            json::parse(slurp(run / "08-deploy" / "xylo" / "report.json"))["quantized"]["accuracy"]);
+
   // --dry-run plans without touching anything.
   const auto dry = run_cli(base + " --set quantize.trials=3 --set deploy.split=val --dry-run", dir);
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
@@ -146,6 +165,15 @@ TEST(PipelineCli, ConfigErrorsExitTwoNamingTheKey) {
   const auto w = run_cli("pipeline --config '" + (dir / "wisdm.yaml").string() + "' --out '" + (dir / "run").string() + "'", dir);
   EXPECT_EQ(w.exit_code, 2);
   EXPECT_NE(w.err.find("data.wisdm"), std::string::npos) << w.err;
+  write_text(dir / "given.yaml", "train: {checkpoint: /some/checkpoint}\n");
+  const auto both = run_cli("pipeline --config '" + (dir / "given.yaml").string() + "' --dry-run", dir);
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("given.yaml: train.checkpoint: is what a disabled train stage stands for"), std::string::npos)
+      << both.err;
+  write_text(dir / "none.yaml", "train: {enabled: false}\n");
+  const auto none = run_cli("pipeline --config '" + (dir / "none.yaml").string() + "' --dry-run", dir);
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("none.yaml: train.checkpoint: is required"), std::string::npos) << none.err;
   write_text(dir / "ok.yaml", "{}\n");
   const auto s = run_cli("pipeline --config '" + (dir / "ok.yaml").string() + "' --from tune --dry-run", dir);
   EXPECT_EQ(s.exit_code, 2);

@@ -223,5 +223,38 @@ TEST(PipelineRun, DisabledDataAndEncodeStagesStandForTheirConfiguredFiles) {
   EXPECT_EQ(actions(run_pipeline(small_config({"data.enabled=false", "data.windows=" + windows}), o))[1], "ran");
 }
 
+TEST(PipelineRun, AMovedRunDirectoryReadsItsOutputsFromTheNewPlace) {
+  const auto dir = test::scratch_dir("pipeline_moved");
+  PipelineOptions o;
+  o.out = dir / "run";
+  o.progress = false;
+  run_pipeline(small_config(), o);
+  fs::rename(dir / "run", dir / "moved");
+  o.out = dir / "moved";
+  const auto again = run_pipeline(small_config(), o);
+  EXPECT_EQ(actions(again)[1], "skipped");
+  const std::string moved = fs::absolute(dir / "moved").lexically_normal().string();
+  EXPECT_EQ(again.results["encode"]["spikes"], moved + "/02-encode/spikes.npz");
+  // The task stage runs again and reads the skipped encode stage's output where it is now (the old
+  // place no longer exists).
+  const auto rerun = run_pipeline(small_config({"tasks.k=3"}), o);
+  EXPECT_EQ(actions(rerun)[1], "skipped");
+  EXPECT_EQ(actions(rerun)[2], "ran");
+  EXPECT_EQ(rerun.results["tasks"]["classes"].size(), 3u);
+  EXPECT_FALSE(fs::exists(dir / "run"));
+  // Strings that only share a prefix with the run directory are left alone.
+  StageRecord r{"0123456789abcdef", "fedcba9876543210", 1.0, "2026-01-01T00:00:00.000Z",
+                {{"inside", moved + "/x"}, {"sibling", moved + "-other/x"}, {"list", {moved}}}};
+  fs::create_directories(dir / "moved" / "09-extra");
+  write_record(dir / "moved" / "09-extra", r);
+  fs::rename(dir / "moved", dir / "again");
+  const std::string again_dir = fs::absolute(dir / "again").lexically_normal().string();
+  const auto back = read_record(dir / "again" / "09-extra");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->result["inside"], again_dir + "/x");
+  EXPECT_EQ(back->result["sibling"], moved + "-other/x");
+  EXPECT_EQ(back->result["list"][0], again_dir);
+}
+
 }  // namespace
 }  // namespace spikeline::pipeline

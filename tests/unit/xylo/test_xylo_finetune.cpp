@@ -291,7 +291,7 @@ TEST(Finetune, RaisesTheSimulatedAccuracyOnASmallTask) {
   EXPECT_EQ(pruned.synapses_dropped, 0u);
   const IntSpec q = quantize_with_factors(map_network(net).spec, {}, {});
   EXPECT_TRUE(validate(q).empty());
-  const auto data = load_checkpoint_data(ckpt, {}, 1);
+  const auto data = train::load_data_like(ckpt.config, {}, 1);
   const auto sim = simulate_set(CoreConfig::from_spec(q), to_events(data.val.x, "val"));
   EXPECT_EQ(train::accuracy(sim.predicted, data.val.y), r.quantized_val_after);
   const auto qat = nlohmann::json::parse(read_file_text(o.out / kQatFile));
