@@ -82,6 +82,7 @@ TuneReport tune_checkpoint(const TuneOptions& o) {
   rep.trials = r.trials;
   rep.kept_untuned = r.kept_untuned;
   rep.best_trial_accuracy = r.best_trial_accuracy;
+  rep.history = search.trials;
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }

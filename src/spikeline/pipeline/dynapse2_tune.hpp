@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "spikeline/pipeline/factor_search.hpp"
 
 namespace spikeline::hw::dynapse2 {
 
@@ -24,6 +27,7 @@ struct TuneReport {
   double best_trial_accuracy = 0.0;  // the search's best trial, kept or not
   int trials = 0;
   double seconds = 0;
+  std::vector<pipeline::FactorTrial> history;  // every trial, in order
 };
 // Loads the checkpoint and its data, tunes, writes dynapse2_tuning.json and dynapse2_qtuning_metadata
 // into the checkpoint. Factors 1 are kept unless a trial beats them (pipeline/factor_search).

@@ -479,6 +479,40 @@ json run_qat(const StageContext& ctx) {
 
 namespace {
 
+// What either chip's tuning reports, for the stage's summary and log line.
+struct TuningFigures {
+  std::string split;
+  double float_accuracy, untuned_accuracy, tuned_accuracy;
+  bool kept_untuned;
+  double best_trial_accuracy;
+  int trials;
+  double seconds;
+};
+
+// Writes tuning_summary.json and tuning.svg, logs one line, returns the stage's result.
+json tuning_summary(const StageContext& ctx, const TuningFigures& f, const std::vector<FactorTrial>& trials,
+                    std::string_view untuned_word, const fs::path& tuning, const fs::path& ckpt,
+                    const fs::path& record) {
+  plot_tuning(trials, f.untuned_accuracy, ctx.dir / "tuning.svg");
+  json summary = {{"split", f.split},
+                  {"float_accuracy", f.float_accuracy},
+                  {"untuned_accuracy", f.untuned_accuracy},
+                  {"tuned_accuracy", f.tuned_accuracy},
+                  {"kept_untuned", f.kept_untuned},
+                  {"best_trial_accuracy", f.best_trial_accuracy},
+                  {"trials", f.trials},
+                  {"seconds", f.seconds},
+                  {"tuning_config", tuning.string()}};
+  write_file_atomic(ctx.dir / "tuning_summary.json", summary.dump(2) + "\n");
+  ctx.log(fmt::format("quantize  {} trials on {}: float {:.4f}, {} {:.4f}, tuned {:.4f}{} -> {}", f.trials, f.split,
+                      f.float_accuracy, untuned_word, f.untuned_accuracy, f.tuned_accuracy,
+                      kept_note(f.kept_untuned, f.best_trial_accuracy), ckpt.string()));
+  summary["checkpoint"] = ckpt.string();
+  summary["figure"] = (ctx.dir / "tuning.svg").string();
+  summary["tuning"] = record.string();
+  return summary;
+}
+
 json tune_dynapse2(const StageContext& ctx, const fs::path& ckpt, const fs::path& tuning) {
   const json& q = sec(ctx, Stage::quantize);
   hw::dynapse2::TuneOptions o;
@@ -491,22 +525,9 @@ json tune_dynapse2(const StageContext& ctx, const fs::path& ckpt, const fs::path
   o.threads = ctx.threads();
   o.progress = ctx.progress;
   const auto r = hw::dynapse2::tune_checkpoint(o);
-  json summary = {{"split", o.split},
-                  {"float_accuracy", r.float_accuracy},
-                  {"untuned_accuracy", r.untuned_accuracy},
-                  {"tuned_accuracy", r.accuracy},
-                  {"kept_untuned", r.kept_untuned},
-                  {"best_trial_accuracy", r.best_trial_accuracy},
-                  {"trials", r.trials},
-                  {"seconds", r.seconds},
-                  {"tuning_config", tuning.string()}};
-  write_file_atomic(ctx.dir / "tuning_summary.json", summary.dump(2) + "\n");
-  ctx.log(fmt::format("quantize  {} trials on {}: float {:.4f}, configured {:.4f}, tuned {:.4f}{} -> {}", r.trials,
-                      o.split, r.float_accuracy, r.untuned_accuracy, r.accuracy, kept_note(r.kept_untuned, r.best_trial_accuracy),
-                      ckpt.string()));
-  summary["checkpoint"] = ckpt.string();
-  summary["tuning"] = (ckpt / hw::dynapse2::kTuningFile).string();
-  return summary;
+  return tuning_summary(ctx, {o.split, r.float_accuracy, r.untuned_accuracy, r.accuracy, r.kept_untuned,
+                              r.best_trial_accuracy, r.trials, r.seconds},
+                        r.history, "configured", tuning, ckpt, ckpt / hw::dynapse2::kTuningFile);
 }
 
 json deploy_dynapse2(const StageContext& ctx, const fs::path& checkpoint) {
@@ -580,24 +601,9 @@ json run_quantize(const StageContext& ctx) {
   o.progress = ctx.progress;
   const auto rep = hw::xylo::tune_checkpoint(o);
   const auto& r = rep.record;
-  plot_tuning(rep.outcome.search.trials, r.untuned_accuracy, ctx.dir / "tuning.svg");
-  json summary = {{"split", r.split},
-                  {"float_accuracy", r.float_accuracy},
-                  {"untuned_accuracy", r.untuned_accuracy},
-                  {"tuned_accuracy", r.accuracy},
-                  {"kept_untuned", r.kept_untuned},
-                  {"best_trial_accuracy", r.best_trial_accuracy},
-                  {"trials", r.trials},
-                  {"seconds", rep.seconds},
-                  {"tuning_config", tuning.string()}};
-  write_file_atomic(ctx.dir / "tuning_summary.json", summary.dump(2) + "\n");
-  ctx.log(fmt::format("quantize  {} trials on {}: float {:.4f}, quantised {:.4f}, tuned {:.4f}{} -> {}", r.trials,
-                      r.split, r.float_accuracy, r.untuned_accuracy, r.accuracy,
-                      kept_note(r.kept_untuned, r.best_trial_accuracy), ckpt.string()));
-  summary["checkpoint"] = ckpt.string();
-  summary["figure"] = (ctx.dir / "tuning.svg").string();
-  summary["tuning"] = (ckpt / hw::xylo::kTuningFile).string();
-  return summary;
+  return tuning_summary(ctx, {r.split, r.float_accuracy, r.untuned_accuracy, r.accuracy, r.kept_untuned,
+                              r.best_trial_accuracy, r.trials, rep.seconds},
+                        rep.outcome.search.trials, "quantised", tuning, ckpt, ckpt / hw::xylo::kTuningFile);
 }
 
 // ---- deploy ---------------------------------------------------------------------------------

@@ -147,6 +147,7 @@ quantize: {trials: 3}
   const auto r = run_cli("pipeline --config '" + (dir / "dyn.yaml").string() + "' --out '" + run.string() + "' --quiet", dir);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   for (const char* f : {"05-train/checkpoint/dynapse2_model.json", "07-quantize/checkpoint/dynapse2_tuning.json",
+                        "07-quantize/tuning.svg",
                         "08-deploy/dynapse2/config.json", "08-deploy/dynapse2/report.html", "report.html"})
     EXPECT_TRUE(fs::exists(run / f)) << f;
   const json cfg = json::parse(slurp(run / "05-train" / "train_config.json"));
