@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chip_commands.hpp"
 #include "commands.hpp"
 #include "spikeline/core/error.hpp"
 #include "spikeline/core/fs.hpp"
@@ -242,62 +243,32 @@ void config_cmd(const ConfigArgs& a) {
 
 // ---- tune | deploy ----
 
-struct TuneArgs {
-  std::string checkpoint, config, data, split = "val", format = "console";
-  int trials = 0, threads = 2;
-  std::uint64_t seed = 0;
-  bool quiet = false;
-};
-
-void tune_cmd(const TuneArgs& a) {
+void tune_cmd(const ChipTuneArgs& a) {
   d2::TuneOptions o;
-  o.checkpoint = a.checkpoint;
-  o.config = a.config;
-  o.data = a.data;
-  o.split = a.split;
-  o.trials = a.trials;
-  o.seed = a.seed;
-  o.threads = a.threads;
-  o.progress = !a.quiet && a.format != "json";
+  copy_tune_args(a, o);
   const d2::TuneReport r = d2::tune_checkpoint(o);
+  const TuneFigures f{.accuracy = r.accuracy, .untuned_accuracy = r.untuned_accuracy, .float_accuracy = r.float_accuracy,
+                      .trials = r.trials, .kept_untuned = r.kept_untuned,
+                      .best_trial_accuracy = r.best_trial_accuracy, .seconds = r.seconds};
   if (a.format == "json") {
-    const nlohmann::json j = {{"accuracy", r.accuracy},         {"untuned_accuracy", r.untuned_accuracy},
-                              {"float_accuracy", r.float_accuracy}, {"trials", r.trials},
-                              {"kept_untuned", r.kept_untuned},   {"best_trial_accuracy", r.best_trial_accuracy},
-                              {"seconds", r.seconds}};
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", tune_json(f).dump().c_str());
     return;
   }
-  std::printf("%d trials in %.1f s; %s accuracy: float %.4f, configured %.4f untuned, %.4f tuned\n", r.trials, r.seconds,
-              a.split.c_str(), r.float_accuracy, r.untuned_accuracy, r.accuracy);
-  if (r.kept_untuned)
-    std::printf("no trial beat the untuned configuration (best trial %.4f): factors 1 kept\n", r.best_trial_accuracy);
-  std::printf("wrote %s/%s and %s/%s\n", a.checkpoint.c_str(), d2::kTuningFile, a.checkpoint.c_str(), d2::kThesisTuningFile);
+  print_tune_result(f, a.split, "configured", "configuration");
+  print_tuning_files(a.checkpoint, d2::kTuningFile, d2::kThesisTuningFile);
 }
 
-struct DeployArgs {
-  std::string checkpoint, out, data, split = "val", format = "console";
-  bool no_tuning = false;
-  int threads = 2;
+struct DeployArgs : ChipDeployArgs {
   std::uint64_t seed = 0;
 };
 
 void deploy_cmd(const DeployArgs& a) {
   d2::DeployOptions o;
-  o.checkpoint = a.checkpoint;
-  o.out = a.out;
-  o.data = a.data;
-  o.split = a.split;
-  o.use_tuning = !a.no_tuning;
-  o.threads = a.threads;
+  copy_deploy_args(a, o);
   o.seed = a.seed;
   const auto result = d2::deploy(o);
-  for (const auto& n : result.notes) std::fprintf(stderr, "spikeline: note: %s\n", n.c_str());
   const auto& r = result.report;
-  if (a.format == "json") {
-    std::printf("%s\n", r.dump().c_str());
-    return;
-  }
+  if (!print_deploy_notes_or_json(result.notes, r, a.format)) return;
   const auto& res = r.at("resources");
   std::printf("accuracy on %s (%zu samples): float %.4f, Dynap-SE2 configured %.4f%s\n", a.split.c_str(),
               r.at("samples").get<std::size_t>(), r.at("float").at("accuracy").get<double>(),
@@ -367,41 +338,26 @@ void add_dynapse2_commands(CLI::App& app) {
   cfg->add_option("--out", c->out, "Output configuration JSON (written even when it breaks a limit; exit 2 then)")
       ->required();
   cfg->callback([c] { config_cmd(*c); });
-  auto t = std::make_shared<TuneArgs>();
+  auto t = std::make_shared<ChipTuneArgs>();
   auto* tune = dy->add_subcommand(
       "tune", "Search the thesis's activity factors (global, per class) with the HPO engine's tuner; each trial "
               "quantises, configures and simulates the split. Stores the best in the checkpoint "
               "(dynapse2_tuning.json, dynapse2_qtuning_metadata), which dynapse2 deploy then uses.");
-  tune->add_option("--checkpoint", t->checkpoint, "Checkpoint directory of spikeline train (model.target dynapse2)")
-      ->required();
-  tune->add_option("--config", t->config, "NNI experiment JSON (the thesis's dynapse2_tuning_*.json run unchanged)")
-      ->required()->check(CLI::ExistingFile);
-  tune->add_option("--trials", t->trials, "Number of trials (default: the config's max_trial_number)")
-      ->check(CLI::PositiveNumber);
-  tune->add_option("--seed", t->seed, "Tuner and autoencoder seed")->capture_default_str();
-  tune->add_option("--data", t->data, "Data file (default: the checkpoint config's data.file)");
-  tune->add_option("--split", t->split, "Split whose accuracy is the metric")
-      ->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
-  tune->add_option("--threads", t->threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
-  tune->add_flag("--quiet", t->quiet, "No progress bar");
-  tune->add_option("--format", t->format, "console or json")->capture_default_str()->check(CLI::IsMember({"console", "json"}));
+  add_tune_source_flags(*tune, *t,
+                        {"Checkpoint directory of spikeline train (model.target dynapse2)",
+                         "NNI experiment JSON (the thesis's dynapse2_tuning_*.json run unchanged)",
+                         "Tuner and autoencoder seed"});
+  add_tune_run_flags(*tune, *t, "Worker threads");
   tune->callback([t] { tune_cmd(*t); });
 
   auto d = std::make_shared<DeployArgs>();
   auto* dep = dy->add_subcommand(
       "deploy", "Map, quantise (with the checkpoint's stored tuning, if any), configure, check and simulate a "
                 "checkpoint; write a bundle: config.json, spec.json, report.html, report.json");
-  dep->add_option("--checkpoint", d->checkpoint, "Checkpoint directory of spikeline train (model.target dynapse2)")
-      ->required();
-  dep->add_option("--out", d->out, "Bundle directory")->required();
-  dep->add_option("--data", d->data, "Data file (default: the checkpoint config's data.file)");
-  dep->add_option("--split", d->split, "Split the report evaluates: train, val or test")
-      ->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
+  add_deploy_source_flags(*dep, *d, "Checkpoint directory of spikeline train (model.target dynapse2)");
   dep->add_flag("--no-tuning", d->no_tuning, "Ignore the checkpoint's stored tuning (dynapse2_tuning.json)");
   dep->add_option("--seed", d->seed, "Autoencoder seed when there is no stored tuning")->capture_default_str();
-  dep->add_option("--threads", d->threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
-  dep->add_option("--format", d->format, "console or json (report.json's figures on stdout)")
-      ->capture_default_str()->check(CLI::IsMember({"console", "json"}));
+  add_deploy_run_flags(*dep, *d);
   dep->callback([d] { deploy_cmd(*d); });
 
 }

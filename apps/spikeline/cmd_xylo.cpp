@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "chip_commands.hpp"
 #include "commands.hpp"
 #include "spikeline/core/error.hpp"
 #include "spikeline/pipeline/xylo_deploy.hpp"
@@ -126,36 +127,27 @@ void sim_cmd(const XyloArgs& a) {
   std::printf("wrote %s: %zu sample(s) x %zu steps, %d readout neurons\n", a.out.c_str(), batch, steps, c.n_out);
 }
 
-struct DeployArgs {
-  std::string checkpoint, out, data, split = "val", method, dash_fix = "per-neuron", format = "console";
-  bool rockpool_bugs = false, no_tuning = false, carry_state = false;
-  int threads = 2, max_fan_out = xylo::kDeployMaxFanOut;
+struct DeployArgs : ChipDeployArgs {
+  std::string method, dash_fix = "per-neuron";
+  bool rockpool_bugs = false, carry_state = false;
+  int max_fan_out = xylo::kDeployMaxFanOut;
   std::size_t sample = 0;
   double clock_mhz = 50.0;
 };
 
 void deploy_cmd(const DeployArgs& a) {
   xylo::DeployOptions o;
-  o.checkpoint = a.checkpoint;
-  o.out = a.out;
-  o.data = a.data;
-  o.split = a.split;
+  copy_deploy_args(a, o);
   if (!a.method.empty()) o.method = xylo::method_from_name(a.method, "--method");
   o.rockpool_bugs = a.rockpool_bugs;
   o.max_fan_out = a.max_fan_out;
   o.dash_fix = xylo::dash_fix_from_name(a.dash_fix, "--dash-fix");
-  o.use_tuning = !a.no_tuning;
-  o.threads = a.threads;
   o.carry_state = a.carry_state;
   o.sample = a.sample;
   o.clock_hz = a.clock_mhz * 1e6;
   const auto result = xylo::deploy(o);
-  for (const auto& n : result.notes) std::fprintf(stderr, "spikeline: note: %s\n", n.c_str());
   const auto& r = result.report;
-  if (a.format == "json") {
-    std::printf("%s\n", r.dump().c_str());
-    return;
-  }
+  if (!print_deploy_notes_or_json(result.notes, r, a.format)) return;
   const auto& t = r.at("timing");
   std::printf("accuracy on %s (%zu samples): float %.4f, Xylo %.4f (%s quantisation%s)\n", a.split.c_str(),
               r.at("samples").get<std::size_t>(), r.at("float").at("accuracy").get<double>(),
@@ -170,48 +162,38 @@ void deploy_cmd(const DeployArgs& a) {
   std::printf("wrote %s/{config.json, xylo_config.h, report.html, report.json}\n", a.out.c_str());
 }
 
-struct TuneArgs {
-  std::string checkpoint, config, data, split = "val", method = "global", dash_fix = "per-neuron", format = "console";
-  bool rockpool_bugs = false, carry_state = false, quiet = false;
-  int trials = 0, threads = 2, max_fan_out = xylo::kDeployMaxFanOut;
-  std::uint64_t seed = 0;
+struct TuneArgs : ChipTuneArgs {
+  std::string method = "global", dash_fix = "per-neuron";
+  bool rockpool_bugs = false, carry_state = false;
+  int max_fan_out = xylo::kDeployMaxFanOut;
 };
 
 void tune_cmd(const TuneArgs& a) {
   xylo::TuneOptions o;
-  o.checkpoint = a.checkpoint;
-  o.config = a.config;
-  o.data = a.data;
-  o.split = a.split;
-  o.trials = a.trials;
-  o.seed = a.seed;
+  copy_tune_args(a, o);
   o.recipe.options.method = xylo::method_from_name(a.method, "--method");
   o.recipe.options.rockpool_bugs = a.rockpool_bugs;
   o.recipe.dash_fix = xylo::dash_fix_from_name(a.dash_fix, "--dash-fix");
   o.max_fan_out = a.max_fan_out;
-  o.threads = a.threads;
   o.carry_state = a.carry_state;
-  o.progress = !a.quiet && a.format != "json";
   const auto rep = xylo::tune_checkpoint(o);
   const auto& r = rep.record;
   const auto params = xylo::factors_to_params(r.factors, r.config.n_out);
+  const TuneFigures f{.accuracy = r.accuracy, .untuned_accuracy = r.untuned_accuracy, .float_accuracy = r.float_accuracy,
+                      .trials = r.trials, .kept_untuned = r.kept_untuned,
+                      .best_trial_accuracy = r.best_trial_accuracy, .seconds = rep.seconds};
   if (a.format == "json") {
-    const nlohmann::json j = {{"params", nlohmann::json::parse(params.dump())}, {"accuracy", r.accuracy},
-                              {"untuned_accuracy", r.untuned_accuracy}, {"float_accuracy", r.float_accuracy},
-                              {"trials", r.trials}, {"kept_untuned", r.kept_untuned},
-                              {"best_trial_accuracy", r.best_trial_accuracy}, {"seconds", rep.seconds}};
+    nlohmann::json j = tune_json(f);
+    j["params"] = nlohmann::json::parse(params.dump());
     std::printf("%s\n", j.dump().c_str());
     return;
   }
+  print_tune_result(f, a.split, "quantised", "quantisation");
   const auto& search = rep.outcome.search;
-  std::printf("%d trials in %.1f s; %s accuracy: float %.4f, quantised %.4f untuned, %.4f tuned\n", r.trials,
-              rep.seconds, a.split.c_str(), r.float_accuracy, r.untuned_accuracy, r.accuracy);
-  if (r.kept_untuned)
-    std::printf("no trial beat the untuned quantisation (best trial %.4f): factors 1 kept\n", r.best_trial_accuracy);
-  else
+  if (!r.kept_untuned)
     std::printf("best trial: %lld\n", static_cast<long long>(search.trials.at(*search.best_trial).id));
-  std::printf("factors %s\nwrote %s/%s and %s/%s\n", params.dump().c_str(), a.checkpoint.c_str(), xylo::kTuningFile,
-              a.checkpoint.c_str(), xylo::kThesisTuningFile);
+  std::printf("factors %s\n", params.dump().c_str());
+  print_tuning_files(a.checkpoint, xylo::kTuningFile, xylo::kThesisTuningFile);
 }
 
 struct FinetuneArgs {
@@ -297,11 +279,7 @@ void add_xylo_commands(CLI::App& app) {
   auto* dep = xy->add_subcommand(
       "deploy", "Map, quantise (with the checkpoint's stored tuning, if any), check and simulate a training "
                 "checkpoint; write a bundle: config.json, xylo_config.h (C99), report.html, report.json");
-  dep->add_option("--checkpoint", d->checkpoint, "Checkpoint directory of spikeline train")->required();
-  dep->add_option("--out", d->out, "Bundle directory")->required();
-  dep->add_option("--data", d->data, "Data file (default: the checkpoint config's data.file)");
-  dep->add_option("--split", d->split, "Split the report evaluates: train, val or test")
-      ->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
+  add_deploy_source_flags(*dep, *d, "Checkpoint directory of spikeline train");
   dep->add_option("--method", d->method, "global or channel (default: the stored tuning's method, else global)")
       ->check(CLI::IsMember({"global", "channel"}));
   dep->add_flag("--rockpool-bugs", d->rockpool_bugs, "Quantise with Rockpool 2.7's bugs (see xylo quantize)");
@@ -315,9 +293,7 @@ void add_xylo_commands(CLI::App& app) {
   dep->add_option("--sample", d->sample, "Sample of the split shown as raster and Vmem_out traces")->capture_default_str();
   dep->add_option("--clock-mhz", d->clock_mhz, "Core clock written to config.json and the header")
       ->capture_default_str()->check(CLI::Range(0.001, 1000.0));
-  dep->add_option("--threads", d->threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
-  dep->add_option("--format", d->format, "console or json (report.json's figures on stdout)")
-      ->capture_default_str()->check(CLI::IsMember({"console", "json"}));
+  add_deploy_run_flags(*dep, *d);
   dep->callback([d] { deploy_cmd(*d); });
 
   auto t = std::make_shared<TuneArgs>();
@@ -325,15 +301,11 @@ void add_xylo_commands(CLI::App& app) {
       "tune", "Search the thesis's activity factors (global, per class) with the HPO engine's tuner; each trial "
               "quantises and simulates the split bit-accurately. Stores the best in the checkpoint "
               "(xylo_tuning.json, xylo_qtuning_metadata), which xylo deploy then uses.");
-  tune->add_option("--checkpoint", t->checkpoint, "Checkpoint directory of spikeline train")->required();
-  tune->add_option("--config", t->config, "NNI experiment JSON with search_space and max_trial_number "
-                   "(the thesis's xylo_tuning_*.json run unchanged)")->required()->check(CLI::ExistingFile);
-  tune->add_option("--trials", t->trials, "Number of trials (default: the config's max_trial_number)")
-      ->check(CLI::PositiveNumber);
-  tune->add_option("--seed", t->seed, "Tuner seed")->capture_default_str();
-  tune->add_option("--data", t->data, "Data file (default: the checkpoint config's data.file)");
-  tune->add_option("--split", t->split, "Split whose accuracy is the metric")
-      ->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
+  add_tune_source_flags(*tune, *t,
+                        {"Checkpoint directory of spikeline train",
+                         "NNI experiment JSON with search_space and max_trial_number (the thesis's xylo_tuning_*.json "
+                         "run unchanged)",
+                         "Tuner seed"});
   tune->add_option("--method", t->method, "global (as the thesis) or channel")
       ->capture_default_str()->check(CLI::IsMember({"global", "channel"}));
   tune->add_flag("--rockpool-bugs", t->rockpool_bugs, "Quantise with Rockpool 2.7's bugs (see xylo quantize)");
@@ -342,10 +314,7 @@ void add_xylo_commands(CLI::App& app) {
   tune->add_option("--max-fan-out", t->max_fan_out, "Prune each neuron's outgoing weights to this many before mapping, as "
                   "the thesis (0: no pruning)")->capture_default_str()->check(CLI::Range(0, 1000));
   tune->add_flag("--carry-state", t->carry_state, "Simulate without reset between samples, as the thesis (serial)");
-  tune->add_option("--threads", t->threads, "Worker threads for the simulation of each trial")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  tune->add_flag("--quiet", t->quiet, "No progress bar");
-  tune->add_option("--format", t->format, "console or json")->capture_default_str()->check(CLI::IsMember({"console", "json"}));
+  add_tune_run_flags(*tune, *t, "Worker threads for the simulation of each trial");
   tune->callback([t] { tune_cmd(*t); });
 
   auto ft = std::make_shared<FinetuneArgs>();

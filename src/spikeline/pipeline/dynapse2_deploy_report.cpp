@@ -1,10 +1,10 @@
 #include "spikeline/pipeline/dynapse2_deploy_report.hpp"
 
 #include <algorithm>
-#include <numeric>
 
 #include <fmt/format.h>
 
+#include "spikeline/pipeline/deploy_report_common.hpp"
 #include "spikeline/report/html.hpp"
 #include "spikeline/report/plot.hpp"
 
@@ -16,46 +16,9 @@ using nlohmann::json;
 using report::Anchor;
 using report::Axes;
 using report::Canvas;
-using report::html_escape;
 using report::html_figure;
 using report::html_row;
 using report::palette;
-
-Canvas accuracy_figure(double float_acc, double chip_acc) {
-  Canvas c(360, 236);
-  Axes ax{60, 30, 280, 150, 0, 2, 0, 1};
-  ax.draw(c, "accuracy", "", "accuracy");
-  const double vals[2] = {float_acc, chip_acc};
-  const char* names[2] = {"float (trained)", "Dynap-SE2 (configured)"};
-  for (int i = 0; i < 2; ++i) {
-    const auto top = ax.map(i + 0.2, vals[i]), bottom = ax.map(i + 0.8, 0);
-    c.rect(top.x, top.y, bottom.x - top.x, bottom.y - top.y, palette(std::size_t(i)));
-    c.text({(top.x + bottom.x) / 2, top.y - 4}, fmt::format("{:.4f}", vals[i]), 10, {}, Anchor::middle);
-    c.text({(top.x + bottom.x) / 2, bottom.y + 30}, names[i], 10, {}, Anchor::middle);  // below the x ticks
-  }
-  return c;
-}
-
-Canvas confusion_figure(const train::Evaluation& ev, const std::string& title) {
-  const std::size_t C = ev.classes.size();
-  const double cell = std::min(60.0, 300.0 / double(std::max<std::size_t>(C, 1)));
-  const double x0 = 130, y0 = 50;
-  Canvas c(std::max(340, int(x0 + double(C) * cell + 20)), int(y0 + double(C) * cell + 40));
-  c.text({10, 20}, fmt::format("{}: accuracy {:.4f}", title, ev.accuracy), 13);
-  c.text({x0, y0 - 8}, "rows true, columns predicted", 10);
-  for (std::size_t r = 0; r < C; ++r) {
-    const double total =
-        double(std::max<std::size_t>(1, std::accumulate(ev.confusion[r].begin(), ev.confusion[r].end(), std::size_t{0})));
-    c.text({x0 - 6, y0 + (double(r) + 0.6) * cell}, ev.classes[r], 10, {}, Anchor::end);
-    for (std::size_t k = 0; k < C; ++k) {
-      c.rect(x0 + double(k) * cell, y0 + double(r) * cell, cell - 1, cell - 1, palette(0),
-             0.1 + 0.9 * double(ev.confusion[r][k]) / total);
-      c.text({x0 + (double(k) + 0.5) * cell, y0 + (double(r) + 0.6) * cell}, std::to_string(ev.confusion[r][k]), 10, {},
-             Anchor::middle);
-    }
-  }
-  return c;
-}
 
 // Spike events per neuron and step; a tick per step with events, its height growing with the count.
 Canvas raster(const DynapSimRecord<float>& r, const std::vector<std::string>& classes, const std::string& title) {
@@ -75,17 +38,6 @@ Canvas raster(const DynapSimRecord<float>& r, const std::vector<std::string>& cl
         c.line({p.x, p.y - h}, {p.x, p.y + h}, palette(3), 2);
       }
   return c;
-}
-
-std::string eval_table(const train::Evaluation& ev, const std::string& title) {
-  std::string h = "<table><caption>" + html_escape(title) +
-                  "</caption><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>\n";
-  for (std::size_t k = 0; k < ev.classes.size(); ++k)
-    h += fmt::format("<tr><td>{}</td><td>{:.4f}</td><td>{:.4f}</td><td>{:.4f}</td><td>{}</td></tr>\n",
-                     html_escape(ev.classes[k]), ev.precision[k], ev.recall[k], ev.f1[k],
-                     std::accumulate(ev.confusion[k].begin(), ev.confusion[k].end(), std::size_t{0}));
-  return h + fmt::format("<tr><td><b>accuracy</b></td><td colspan=\"4\">{:.4f} ({} samples)</td></tr></table>\n",
-                         ev.accuracy, ev.samples);
 }
 
 // Per core: every device parameter with its (coarse, fine) setting, decoded and requested current.
@@ -131,15 +83,7 @@ std::string render_deploy_report(const DeployReportData& d) {
   const auto classes = r.at("classes").get<std::vector<std::string>>();
   const json& q = r.at("quantization");
   const json& net = r.at("network");
-  std::string h =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dynap-SE2 deployment report</title>\n"
-      "<style>body{font-family:sans-serif;margin:24px;max-width:1200px}table{border-collapse:collapse;margin:12px 0}"
-      "td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}caption{font-weight:bold;text-align:left;padding:4px 0}"
-      "figure{display:inline-block;margin:8px;vertical-align:top}figcaption{font-size:12px;color:#444}</style></head><body>\n";
-  h += "<h1>Dynap-SE2 deployment</h1>\n<table>\n";
-  h += html_row("checkpoint", r.at("checkpoint").get<std::string>());
-  h += html_row("data", r.at("data").get<std::string>() + ", split " + r.at("split").get<std::string>() + ", " +
-                       std::to_string(r.at("samples").get<std::size_t>()) + " samples");
+  std::string h = pipeline::deploy_report_start(r, "Dynap-SE2 deployment report", "Dynap-SE2 deployment");
   h += html_row("network", fmt::format("Linear({}, {}) -> DynapSim({}, recurrent) on {} core(s); Iscale {:g} A, dt {:g} s",
                                   net.at("inputs").get<int>(), net.at("neurons").get<int>(), net.at("neurons").get<int>(),
                                   net.at("clusters").get<int>(), net.at("Iscale").get<double>(), net.at("dt").get<double>()));
@@ -154,15 +98,16 @@ std::string render_deploy_report(const DeployReportData& d) {
   h += html_row("accuracy float / configured", fmt::format("{:.4f} / {:.4f} (change {:+.4f})", d.float_eval.accuracy,
                                                       d.chip_eval.accuracy, -r.at("accuracy_drop").get<double>()));
   h += "</table>\n";
-  for (const auto& n : r.at("notes")) h += "<p>Note: " + html_escape(n.get<std::string>()) + "</p>\n";
+  h += pipeline::deploy_notes(r);
 
-  h += "<h2>Accuracy</h2>\n";
-  h += html_figure(accuracy_figure(d.float_eval.accuracy, d.chip_eval.accuracy),
-              "float model vs the network the chip configuration realises");
-  h += html_figure(confusion_figure(d.float_eval, "float"), "confusion matrix, float model");
-  h += html_figure(confusion_figure(d.chip_eval, "Dynap-SE2"), "confusion matrix, configured network");
-  h += "<h2>Classification report</h2>\n" + eval_table(d.float_eval, "float model") +
-       eval_table(d.chip_eval, "Dynap-SE2 (configured)");
+  h += pipeline::accuracy_sections(d.float_eval, d.chip_eval,
+                                   {.bars_title = "accuracy",
+                                    .bar_names = {"float (trained)", "Dynap-SE2 (configured)"},
+                                    .bar_name_dy = 30,  // below the x axis's tick labels
+                                    .bars_caption = "float model vs the network the chip configuration realises",
+                                    .chip = "Dynap-SE2",
+                                    .chip_confusion_caption = "confusion matrix, configured network",
+                                    .chip_table_title = "Dynap-SE2 (configured)"});
 
   const json& s = r.at("sample");
   const std::string title = fmt::format("sample {} (true {}, predicted {})", s.at("index").get<int>(),

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <numeric>
 
 #include <fmt/format.h>
 
+#include "spikeline/pipeline/deploy_report_common.hpp"
 #include "spikeline/report/html.hpp"
 #include "spikeline/report/plot.hpp"
 
@@ -18,7 +18,6 @@ using nlohmann::json;
 using report::Anchor;
 using report::Axes;
 using report::Canvas;
-using report::html_escape;
 using report::html_figure;
 using report::html_row;
 using report::Color;
@@ -30,40 +29,6 @@ Color diverging(double v) {
   const auto mix = [](double a, double b, double t) { return static_cast<std::uint8_t>(std::lround(a + (b - a) * t)); };
   if (v >= 0) return {mix(255, 178, v), mix(255, 24, v), mix(255, 43, v)};
   return {mix(255, 33, -v), mix(255, 102, -v), mix(255, 172, -v)};
-}
-
-Canvas confusion_figure(const train::Evaluation& ev, const std::string& title) {
-  const std::size_t C = ev.classes.size();
-  const double cell = std::min(60.0, 300.0 / std::max<std::size_t>(C, 1));
-  const double x0 = 130, y0 = 50;
-  Canvas c(std::max(340, static_cast<int>(x0 + C * cell + 20)), static_cast<int>(y0 + C * cell + 40));
-  c.text({10, 20}, fmt::format("{}: accuracy {:.4f}", title, ev.accuracy), 13);
-  c.text({x0, y0 - 8}, "rows true, columns predicted", 10);
-  for (std::size_t r = 0; r < C; ++r) {
-    const double total = static_cast<double>(
-        std::max<std::size_t>(1, std::accumulate(ev.confusion[r].begin(), ev.confusion[r].end(), std::size_t{0})));
-    c.text({x0 - 6, y0 + (r + 0.6) * cell}, ev.classes[r], 10, {}, Anchor::end);
-    for (std::size_t k = 0; k < C; ++k) {
-      c.rect(x0 + k * cell, y0 + r * cell, cell - 1, cell - 1, palette(0), 0.1 + 0.9 * ev.confusion[r][k] / total);
-      c.text({x0 + (k + 0.5) * cell, y0 + (r + 0.6) * cell}, std::to_string(ev.confusion[r][k]), 10, {}, Anchor::middle);
-    }
-  }
-  return c;
-}
-
-Canvas accuracy_figure(double float_acc, double quant_acc) {
-  Canvas c(360, 220);
-  Axes ax{60, 30, 280, 150, 0, 2, 0, 1};
-  ax.draw(c, "validation accuracy", "", "accuracy");
-  const double vals[2] = {float_acc, quant_acc};
-  const char* names[2] = {"float", "Xylo (quantised)"};
-  for (int i = 0; i < 2; ++i) {
-    const auto top = ax.map(i + 0.2, vals[i]), bottom = ax.map(i + 0.8, 0);
-    c.rect(top.x, top.y, bottom.x - top.x, bottom.y - top.y, palette(std::size_t(i)));
-    c.text({(top.x + bottom.x) / 2, top.y - 4}, fmt::format("{:.4f}", vals[i]), 10, {}, Anchor::middle);
-    c.text({(top.x + bottom.x) / 2, bottom.y + 14}, names[i], 10, {}, Anchor::middle);
-  }
-  return c;
 }
 
 Canvas output_raster(const SimRecord& r, int n_out, const std::vector<std::string>& classes, const std::string& title) {
@@ -130,18 +95,6 @@ Canvas heatmap(const std::vector<std::int64_t>& w, int rows, int cols, int syn, 
   return c;
 }
 
-std::string eval_table(const train::Evaluation& ev, const std::string& title) {
-  std::string h = "<table><caption>" + html_escape(title) +
-                  "</caption><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>\n";
-  for (std::size_t k = 0; k < ev.classes.size(); ++k)
-    h += fmt::format("<tr><td>{}</td><td>{:.4f}</td><td>{:.4f}</td><td>{:.4f}</td><td>{}</td></tr>\n",
-                     html_escape(ev.classes[k]), ev.precision[k], ev.recall[k], ev.f1[k],
-                     std::accumulate(ev.confusion[k].begin(), ev.confusion[k].end(), std::size_t{0}));
-  h += fmt::format("<tr><td><b>accuracy</b></td><td colspan=\"4\">{:.4f} ({} samples)</td></tr></table>\n", ev.accuracy,
-                   ev.samples);
-  return h;
-}
-
 std::string resources_table(const json& r, const json& t) {
   const auto& syn = r.at("synapses");
   const auto& lim = r.at("limits");
@@ -188,15 +141,7 @@ std::string render_deploy_report(const DeployReportData& d) {
   const json& r = d.report;
   const auto classes = r.at("classes").get<std::vector<std::string>>();
   const auto& q = r.at("quantization");
-  std::string h =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Xylo deployment report</title>\n"
-      "<style>body{font-family:sans-serif;margin:24px;max-width:1200px}table{border-collapse:collapse;margin:12px 0}"
-      "td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}caption{font-weight:bold;text-align:left;padding:4px 0}"
-      "figure{display:inline-block;margin:8px;vertical-align:top}figcaption{font-size:12px;color:#444}</style></head><body>\n";
-  h += "<h1>Xylo Audio 2 (syns61201) deployment</h1>\n<table>\n";
-  h += html_row("checkpoint", r.at("checkpoint").get<std::string>());
-  h += html_row("data", r.at("data").get<std::string>() + ", split " + r.at("split").get<std::string>() + ", " +
-                       std::to_string(r.at("samples").get<std::size_t>()) + " samples");
+  std::string h = pipeline::deploy_report_start(r, "Xylo deployment report", "Xylo Audio 2 (syns61201) deployment");
   h += html_row("quantisation", q.at("method").get<std::string>() + (q.at("rockpool_bugs").get<bool>() ? " (Rockpool 2.7 bugs)" : "") +
                                ", dash fix " + q.at("dash_fix").get<std::string>());
   const auto& pr = r.at("pruning");
@@ -213,13 +158,16 @@ std::string render_deploy_report(const DeployReportData& d) {
   h += html_row("accuracy float / quantised", fmt::format("{:.4f} / {:.4f} (change {:+.4f})", d.float_eval.accuracy,
                                                      d.quant_eval.accuracy, -r.at("accuracy_drop").get<double>()));
   h += "</table>\n";
-  for (const auto& n : r.at("notes")) h += "<p>Note: " + html_escape(n.get<std::string>()) + "</p>\n";
+  h += pipeline::deploy_notes(r);
 
-  h += "<h2>Accuracy</h2>\n";
-  h += html_figure(accuracy_figure(d.float_eval.accuracy, d.quant_eval.accuracy), "float model vs bit-accurate Xylo simulation");
-  h += html_figure(confusion_figure(d.float_eval, "float"), "confusion matrix, float model");
-  h += html_figure(confusion_figure(d.quant_eval, "Xylo"), "confusion matrix, quantised on the simulated chip");
-  h += "<h2>Classification report</h2>\n" + eval_table(d.float_eval, "float model") + eval_table(d.quant_eval, "Xylo (quantised)");
+  h += pipeline::accuracy_sections(d.float_eval, d.quant_eval,
+                                   {.bars_title = "validation accuracy",
+                                    .bar_names = {"float", "Xylo (quantised)"},
+                                    .bar_name_dy = 14,
+                                    .bars_caption = "float model vs bit-accurate Xylo simulation",
+                                    .chip = "Xylo",
+                                    .chip_confusion_caption = "confusion matrix, quantised on the simulated chip",
+                                    .chip_table_title = "Xylo (quantised)"});
 
   const auto& s = r.at("sample");
   const std::string sample_title = fmt::format("sample {} (true {}, predicted {})", s.at("index").get<std::size_t>(),
