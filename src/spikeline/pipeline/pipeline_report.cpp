@@ -173,6 +173,8 @@ std::string section_body(Stage s, const json& r, const fs::path& run) {
       h += fmt::format("<p>best validation accuracy <b>{}</b> at epoch {} of {}; training {:.1f} s</p>",
                        num(r.value("best_val_accuracy", json(0.0))), r.value("best_epoch", json(0)).dump(),
                        r.value("epochs_run", json(0)).dump(), r.value("train_seconds", 0.0));
+      if (r.contains("warnings"))
+        for (const auto& w : r["warnings"]) h += "<p><b>warning:</b> " + html_escape(w.get<std::string>()) + "</p>";
       h += "<p>" + link(run, r, "checkpoint") + link(run, r, "config") + link(run, r, "model") + "</p>";
       h += inline_svg(r, "learning_curve");
       if (r.contains("evaluation"))

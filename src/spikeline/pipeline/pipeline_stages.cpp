@@ -432,7 +432,10 @@ json run_train(const StageContext& ctx) {
   ctx.log(fmt::format("train     best val accuracy {:.4f} at epoch {}; test accuracy {:.4f} -> {}", t.best_val_acc,
                       t.best_epoch + 1, eval.contains("test") ? eval["test"]["accuracy"].get<double>() : 0.0,
                       ro.out.string()));
+  if (!ctx.progress)  // with progress the training log has shown them already
+    for (const auto& w : run.warnings) ctx.log("train     warning: " + w);
   return {{"checkpoint", ro.out.string()},
+          {"warnings", run.warnings},
           {"config", (ctx.dir / "train_config.json").string()},
           {"classes", run.classes},
           {"best_val_accuracy", t.best_val_acc},

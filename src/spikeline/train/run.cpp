@@ -16,6 +16,7 @@
 #include "spikeline/report/plot.hpp"
 #include "spikeline/snn/engine.hpp"
 #include "spikeline/snn/network_json.hpp"
+#include "spikeline/train/diagnostics.hpp"
 
 namespace spikeline::train {
 
@@ -199,10 +200,20 @@ RunResult run_training(const TrainConfig& config, const RunOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   RunResult rr;
   rr.classes = data.classes;
+  const double prior_loss = prior_cross_entropy(data.train.y, n_out);
   rr.train = fit(net, data.train, data.val, to, [&](const TrainResult& so_far) {
     const EpochReport& e = so_far.epochs.back();
     o.log(fmt::format("  epoch {:4d}  loss {:.4f}  train acc {:.3f}  val acc {:.3f}  best {:.3f}  {:.0f} samples/s",
                       e.epoch + 1, e.loss, e.train_acc, e.val_acc, so_far.best_val_acc, e.samples_per_s));
+    if (rr.warnings.empty() && stuck_at_prior(so_far.epochs, prior_loss)) {
+      rr.warnings.push_back(fmt::format(
+          "the training loss has stayed within 1 % of {:.4f}, the loss of predicting the class frequencies, for the "
+          "last 10 epochs (to epoch {}): the outputs carry no information about the input. A silent readout is the "
+          "usual cause; more optimiser steps per epoch (a smaller batch_size), another hidden size or learning rate "
+          "may get it out (docs/training.md, \"Stuck at the prior\")",
+          prior_loss, e.epoch + 1));
+      o.log("warning  " + rr.warnings.back());
+    }
     write_checkpoint(o.out, config, data.description, net, so_far);
     if (o.on_epoch) o.on_epoch(e);
   }, resuming ? &resume_from : nullptr);

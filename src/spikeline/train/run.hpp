@@ -54,6 +54,7 @@ struct RunResult {
   TrainResult train;
   std::vector<std::string> classes;
   double seconds = 0.0;
+  std::vector<std::string> warnings;  // e.g. the loss stuck at the prior (train/diagnostics.hpp); also logged
 };
 RunResult run_training(const TrainConfig& config, const RunOptions& options);
 
