@@ -29,7 +29,7 @@ fi
 echo "== ASan + UBSan build (clang), unit tests and fuzz targets"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSPIKELINE_SANITIZE=ON -DSPIKELINE_BUILD_FUZZ=ON -DSPIKELINE_BUILD_BENCH=OFF >/dev/null
-cmake --build build-asan -j"$jobs"
+cmake --build build-asan -j"$jobs" --target unit_tests fuzzers
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -L unit
 for fuzzer in build-asan/tests/fuzz/fuzz_*; do
