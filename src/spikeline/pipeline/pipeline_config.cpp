@@ -309,6 +309,11 @@ PipelineConfig resolve_config(const json& user, const std::string& source, const
             source, "train.checkpoint",
             "is required when the train stage is disabled and qat, quantize or deploy is enabled (an existing "
             "checkpoint directory of spikeline train)");
+    if (given) {
+      const fs::path dir = c.doc["train"]["checkpoint"].get<std::string>();
+      require(fs::is_regular_file(dir / "config.json"), source, "train.checkpoint",
+              dir.string() + " is not a checkpoint directory of spikeline train (no config.json in it)");
+    }
   }
   // qat
   require(!(c.doc["qat"]["enabled"].get<bool>() && c.chip != Chip::xylo), source, "qat.enabled",

@@ -171,6 +171,12 @@ TEST(PipelineCli, ConfigErrorsExitTwoNamingTheKey) {
   EXPECT_EQ(both.exit_code, 2);
   EXPECT_NE(both.err.find("given.yaml: train.checkpoint: is what a disabled train stage stands for"), std::string::npos)
       << both.err;
+  write_text(dir / "missing.yaml", "train: {enabled: false, checkpoint: /no/such/checkpoint}\n");
+  const auto missing = run_cli("pipeline --config '" + (dir / "missing.yaml").string() + "' --dry-run", dir);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("missing.yaml: train.checkpoint: /no/such/checkpoint is not a checkpoint directory"),
+            std::string::npos)
+      << missing.err;
   write_text(dir / "none.yaml", "train: {enabled: false}\n");
   const auto none = run_cli("pipeline --config '" + (dir / "none.yaml").string() + "' --dry-run", dir);
   EXPECT_EQ(none.exit_code, 2);
