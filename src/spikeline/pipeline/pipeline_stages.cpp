@@ -364,6 +364,22 @@ json curves_json(const std::vector<train::EpochReport>& epochs) {
   return curves;
 }
 
+// The train stage's result, either chip: where the checkpoint is, the best epoch, the curves, the evaluation.
+json train_result(const StageContext& ctx, const fs::path& checkpoint, const std::vector<std::string>& classes,
+                  double best_val_acc, int best_epoch, const std::vector<train::EpochReport>& epochs, double seconds,
+                  const json& evaluation) {
+  return {{"checkpoint", checkpoint.string()},
+          {"config", (ctx.dir / "train_config.json").string()},
+          {"classes", classes},
+          {"best_val_accuracy", best_val_acc},
+          {"best_epoch", best_epoch + 1},
+          {"epochs_run", epochs.size()},
+          {"train_seconds", seconds},
+          {"learning_curve", (ctx.dir / "learning_curve.svg").string()},
+          {"evaluation", evaluation},
+          {"curves", curves_json(epochs)}};
+}
+
 train::RunOptions run_options(const StageContext& ctx, const fs::path& out) {
   train::RunOptions ro;
   ro.out = out;
@@ -403,16 +419,7 @@ json run_train_dynapse2(const StageContext& ctx, const train::TrainConfig& confi
   ctx.log(fmt::format("train     Dynap-SE2 best val accuracy {:.4f} at epoch {}; test accuracy {:.4f} -> {}",
                       run.best_val_acc, run.best_epoch + 1,
                       eval.contains("test") ? eval["test"]["accuracy"].get<double>() : 0.0, ro.out.string()));
-  return {{"checkpoint", ro.out.string()},
-          {"config", (ctx.dir / "train_config.json").string()},
-          {"classes", run.classes},
-          {"best_val_accuracy", run.best_val_acc},
-          {"best_epoch", run.best_epoch + 1},
-          {"epochs_run", run.epochs.size()},
-          {"train_seconds", run.seconds},
-          {"learning_curve", (ctx.dir / "learning_curve.svg").string()},
-          {"evaluation", eval},
-          {"curves", curves_json(run.epochs)}};
+  return train_result(ctx, ro.out, run.classes, run.best_val_acc, run.best_epoch, run.epochs, run.seconds, eval);
 }
 
 }  // namespace
@@ -434,18 +441,10 @@ json run_train(const StageContext& ctx) {
                       ro.out.string()));
   if (!ctx.progress)  // with progress the training log has shown them already
     for (const auto& w : run.warnings) ctx.log("train     warning: " + w);
-  return {{"checkpoint", ro.out.string()},
-          {"warnings", run.warnings},
-          {"config", (ctx.dir / "train_config.json").string()},
-          {"classes", run.classes},
-          {"best_val_accuracy", t.best_val_acc},
-          {"best_epoch", t.best_epoch + 1},
-          {"epochs_run", t.epochs.size()},
-          {"train_seconds", run.seconds},
-          {"learning_curve", (ctx.dir / "learning_curve.svg").string()},
-          {"model", (ctx.dir / "model.json").string()},
-          {"evaluation", eval},
-          {"curves", curves_json(t.epochs)}};
+  json result = train_result(ctx, ro.out, run.classes, t.best_val_acc, t.best_epoch, t.epochs, run.seconds, eval);
+  result["warnings"] = run.warnings;
+  result["model"] = (ctx.dir / "model.json").string();
+  return result;
 }
 
 // ---- qat ------------------------------------------------------------------------------------
